@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# QEMU test harness: boot a kernel under TCG with nested SVM+NPT, run static
+# test binaries as PID 1's children, and judge them.
+#
+#   harness/run.sh --kernel BZIMAGE [options] [BINARY...]
+#
+#   --kernel FILE        kernel to boot (required)
+#   --bin FILE           copy a static binary into the guest's /bin
+#   --file SRC:DEST      copy any file into the guest (DEST is absolute)
+#   --test 'NAME: CMD'   run CMD (a shell command line) as test NAME
+#   BINARY               shorthand for --bin BINARY --test 'NAME: NAME'
+#   --test-timeout SEC   per test, killed after it (default 300)
+#   --timeout SEC        whole run; the guest is killed after it (default 1500)
+#   --mem SIZE --smp N   guest size (default 2G, 2)
+#   --strict-skip        count a skipped test as failed
+#   --log FILE           keep the full console log (default: a temp file)
+#   -v                   stream the guest console while it runs
+#
+# A test passes on exit 0 and is skipped on exit 4 (kselftest's KSFT_SKIP);
+# anything else fails it.  Kernel messages are collected after each test: a
+# WARN, BUG, oops, lockdep, KASAN, kmemleak or hung-task report fails the test
+# it appeared during (or the run, for boot/shutdown).  The last line is
+# "N passed, N failed, N skipped"; the exit code is 0 only if nothing failed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+kernel= test_timeout=300 timeout=1500 mem=2G smp=2 strict_skip=0 log= verbose=0
+bins=() files=() tests=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift ;;
+	--bin) bins+=("$2"); shift ;;
+	--file) files+=("$2"); shift ;;
+	--test) tests+=("$2"); shift ;;
+	--test-timeout) test_timeout=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--smp) smp=$2; shift ;;
+	--strict-skip) strict_skip=1 ;;
+	--log) log=$2; shift ;;
+	-v) verbose=1 ;;
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-*) echo "harness: unknown option $1" >&2; exit 2 ;;
+	*) bins+=("$1"); tests+=("$(basename "$1"): $(basename "$1")") ;;
+	esac
+	shift
+done
+[ -n "$kernel" ] || { echo "harness: --kernel is required" >&2; exit 2; }
+[ -r "$kernel" ] || { echo "harness: cannot read kernel $kernel" >&2; exit 2; }
+[ ${#tests[@]} -gt 0 ] || { echo "harness: no tests given" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null || { echo "harness: qemu-system-x86_64 missing (scripts/setup.sh)" >&2; exit 2; }
+busybox=/bin/busybox
+[ -x "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q static || busybox=$(command -v busybox)
+[ -x "$busybox" ] || { echo "harness: busybox-static missing (scripts/setup.sh)" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc}
+cp "$busybox" "$root/bin/busybox"
+install -m 0755 "$here/init.sh" "$root/init"
+echo "$test_timeout" >"$root/test-timeout"
+for b in "${bins[@]}"; do
+	[ -f "$b" ] || { echo "harness: no such binary $b" >&2; exit 2; }
+	if ldd "$b" >/dev/null 2>&1; then
+		echo "harness: $b is dynamically linked; the guest has no libc" >&2; exit 2
+	fi
+	install -m 0755 "$b" "$root/bin/$(basename "$b")"
+done
+for f in "${files[@]}"; do
+	src=${f%%:*} dest=${f#*:}
+	mkdir -p "$root$(dirname "$dest")"
+	cp "$src" "$root$dest"
+done
+: >"$root/tests.list"
+names=()
+for t in "${tests[@]}"; do
+	name=${t%%:*} cmd=${t#*: }
+	names+=("$name")
+	printf '%s\t%s\n' "$name" "$cmd" >>"$root/tests.list"
+done
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/initrd"
+
+log=${log:-$work/console.log}
+start=$(date +%s)
+echo "harness: booting $(basename "$kernel") with ${#tests[@]} test(s), mem=$mem smp=$smp, timeout ${timeout}s" >&2
+set +e
+cmd=(timeout -s KILL "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt
+	-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$work/initrd"
+	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init"
+	-display none -serial stdio -monitor none -no-reboot -nodefaults)
+if [ $verbose = 1 ]; then
+	"${cmd[@]}" </dev/null 2>&1 | tee "$log"
+	qrc=${PIPESTATUS[0]}
+else
+	"${cmd[@]}" </dev/null >"$log" 2>&1
+	qrc=$?
+fi
+set -e
+tr -d '\r' <"$log" >"$work/console"
+secs=$(($(date +%s) - start))
+
+set +e
+"$here/judge.sh" "$work/console" "$qrc" "$secs" "$strict_skip" "${names[@]}"
+exit $?
