@@ -19,12 +19,18 @@ section() { # section NAME: the kernel messages collected for NAME
 }
 
 passed=0 failed=0 skipped=0
-report() { printf '%-5s %s\n' "$1" "$2"; }
+report() { # report VERDICT TEXT [NAME]: one verdict line, then NAME's output if asked
+	printf '%-5s %s\n' "$1" "$2"
+	[ -z "${3:-}" ] || [ -z "${HARNESS_SHOW_OUTPUT:-}" ] || output "$3" | sed 's/^/      | /'
+}
+output() { # output NAME: what test NAME printed
+	awk -v n="$1" '$0 == "@@TEST-START " n {on=1; next} /^@@TEST-END / {on=0} on' "$console"
+}
 for name in "$@"; do
 	end=$(grep -m1 "^@@TEST-END $name rc=" "$console")
 	if [ -z "$end" ]; then
 		if grep -q "^@@TEST-START $name\$" "$console"; then
-			report FAIL "$name (never finished: guest hung, crashed or was killed)"
+			report FAIL "$name (never finished: guest hung, crashed or was killed)" "$name"
 		else
 			report FAIL "$name (never started)"
 		fi
@@ -37,26 +43,25 @@ for name in "$@"; do
 	took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1fs", b-a}')
 	splats=$(section "$name" | grep -E "$splat")
 	if [ -n "$splats" ]; then
-		report FAIL "$name (rc=$rc, $took, kernel report during the test)"
+		report FAIL "$name (rc=$rc, $took, kernel report during the test)" "$name"
 		section "$name" | grep -E -A12 "$splat" | head -40 | sed 's/^/      | /'
 		failed=$((failed + 1))
 	elif [ "$rc" = 0 ]; then
-		report PASS "$name ($took)"
+		report PASS "$name ($took)" "$name"
 		passed=$((passed + 1))
 	elif [ "$rc" = 4 ]; then
 		if [ "$strict_skip" = 1 ]; then
-			report FAIL "$name (skipped, and --strict-skip is set)"
+			report FAIL "$name (skipped, and --strict-skip is set)" "$name"
 			failed=$((failed + 1))
 		else
-			report SKIP "$name ($took)"
+			report SKIP "$name ($took)" "$name"
 			skipped=$((skipped + 1))
 		fi
 	else
 		why="rc=$rc"
 		[ "$rc" = 137 ] && why="killed after the per-test timeout"
-		report FAIL "$name ($why, $took)"
-		awk -v n="$name" '$0 == "@@TEST-START " n {on=1; next} /^@@TEST-END / {on=0} on' "$console" |
-			tail -15 | sed 's/^/      | /'
+		report FAIL "$name ($why, $took)" "$name"
+		[ -n "${HARNESS_SHOW_OUTPUT:-}" ] || output "$name" | tail -15 | sed 's/^/      | /'
 		failed=$((failed + 1))
 	fi
 done

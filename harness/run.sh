@@ -14,6 +14,7 @@
 #   --mem SIZE --smp N   guest size (default 2G, 2)
 #   --strict-skip        count a skipped test as failed
 #   --log FILE           keep the full console log (default: a temp file)
+#   --show-output        print every test's output, not only failing ones
 #   -v                   stream the guest console while it runs
 #
 # A test passes on exit 0 and is skipped on exit 4 (kselftest's KSFT_SKIP);
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--strict-skip) strict_skip=1 ;;
 	--log) log=$2; shift ;;
 	-v) verbose=1 ;;
+	--show-output) export HARNESS_SHOW_OUTPUT=1 ;;
 	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 	-*) echo "harness: unknown option $1" >&2; exit 2 ;;
 	*) bins+=("$1"); tests+=("$(basename "$1"): $(basename "$1")") ;;

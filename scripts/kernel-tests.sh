@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The tests that run inside a VM booted on our kernel, in one harness boot:
+# kvm_smoke, the test VMM in sw-protected mode, and the gating upstream 6.12
+# KVM selftests (selftests/upstream/gating).
+#
+#   scripts/kernel-tests.sh BZIMAGE
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+kernel=${1:?usage: scripts/kernel-tests.sh BZIMAGE}
+
+bazel build -c opt //harness:kvm_smoke //vmm:gmem-vmm-static >&2 || die "bazel build failed"
+args=(--kernel "$kernel" --test-timeout 600 --timeout 2400 bazel-bin/harness/kvm_smoke)
+args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: gmem-vmm-static --mode sw-protected')
+
+gating=$REPO/selftests/upstream/gating
+if [ -s "$gating" ] && grep -qv -E '^\s*(#|$)' "$gating"; then
+	"$REPO/scripts/upstream-selftests.sh" >&2 || die "building upstream selftests failed"
+	while read -r name bin rest; do
+		case "$name" in '#'* | '') continue ;; esac
+		args+=(--bin "$OUT/selftests-6.12/$bin" --test "$name: $(basename "$bin") $rest")
+	done <"$gating"
+fi
+exec harness/run.sh "${args[@]}"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Run every test of the project on this machine, installing and building
+# whatever is missing first.  Stages:
+#   unit       bazel test //... (C++ unit tests, VMM end-to-end on the host kernel)
+#   queue      patchq check: the series applies with quilt, headers, checkpatch --strict
+#   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
+#   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
+# The last line is "N passed, N failed, N skipped" over all stages' tests.
+#
+#   scripts/test.sh [STAGE...]     (default: all)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel)
+want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
+
+total_pass=0 total_fail=0 total_skip=0
+logdir=$OUT/test-logs
+mkdir -p "$logdir"
+t0=$(date +%s)
+
+# tally LOG: add a log's closing "N passed, N failed[, N skipped]" to the totals.
+tally() {
+	local line p f s
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		total_fail=$((total_fail + 1))
+		echo "   (no result line in $1: counted as one failure)"
+		return
+	fi
+	p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(grep -oE '[0-9]+ skipped' <<<"$line" | cut -d' ' -f1)
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + ${s:-0}))
+}
+
+stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(($(date +%s) - t0))"; }
+
+"$REPO/scripts/setup.sh" || die "setup failed"
+
+if want unit; then
+	stage "unit: bazel test //..."
+	log=$logdir/unit.log
+	bazel test --test_output=errors //... 2>&1 | tee "$log" | grep -E '^//|PASSED|FAILED|ERROR|Executed'
+	rc=${PIPESTATUS[0]}
+	p=$(grep -cE '^//.* PASSED' "$log") f=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS)' "$log")
+	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+	echo "unit: $p passed, $f failed" | tee -a "$log"
+	tally "$log"
+fi
+
+if want queue || want harness || want kernel; then
+	stage "base tree and kernel"
+	"$REPO/scripts/base-tree.sh" || die "base tree failed"
+	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
+	echo "kernel: $bzimage"
+fi
+
+if want queue; then
+	stage "queue: patchq check"
+	log=$logdir/queue.log
+	"$REPO/scripts/patchq.sh" check --tree "$TREE" --repo "$REPO" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want harness || want kernel; then
+	bazel build -c opt //harness:kvm_smoke //vmm:gmem-vmm-static >/dev/null 2>&1 ||
+		bazel build -c opt //harness:kvm_smoke
+fi
+
+if want harness; then
+	stage "harness: self-test"
+	log=$logdir/harness.log
+	harness/selftest.sh "$bzimage" bazel-bin/harness/kvm_smoke 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want kernel; then
+	stage "kernel: tests on the patched kernel"
+	log=$logdir/kernel.log
+	"$REPO/scripts/kernel-tests.sh" "$bzimage" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+stage "done"
+echo "logs: $logdir"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" = 0 ]
