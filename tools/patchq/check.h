@@ -1,0 +1,37 @@
+// check: every patch in the series, in order, against a scratch copy of the
+// tree's base: mail rules (lint.h), the tree's checkpatch.pl --strict, quilt
+// push, and optionally a build after each patch.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace patchq {
+
+struct CheckOptions {
+  std::string tree;
+  std::string repo;
+  // Empty: <tree>/scripts/checkpatch.pl. Run as
+  //   perl CHECKPATCH --strict --no-tree --terse --no-summary --show-types --color=never FILE
+  std::string checkpatch;
+  // Run after each applied patch when non-empty; split on spaces (no shell),
+  // "{dir}" -> the scratch tree, "{patch}" -> the patch file name. cwd: repo.
+  std::vector<std::string> build;
+};
+
+// Default for --build: the project's kernel build script.
+inline constexpr const char* kDefaultBuild = "scripts/kernel-build.sh --tree {dir}";
+
+struct CheckResult {
+  int passed = 0;
+  int failed = 0;
+};
+
+// Prints "PASS name" / "FAIL name: reasons" (details indented below) and a
+// final "N passed, N failed" line to out; progress goes to log.
+CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log);
+
+std::vector<std::string> SplitCommand(const std::string& cmd);
+
+}  // namespace patchq

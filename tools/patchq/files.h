@@ -1,0 +1,37 @@
+// Small filesystem helpers: whole-file read/write, write-if-changed, and an
+// RAII temporary directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace patchq {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p);  // throws Error naming the file
+bool ReadFileIfExists(const fs::path& p, std::string* out);
+// Writes via a temporary file and rename, so readers never see half a file.
+void WriteFile(const fs::path& p, const std::string& data);
+// Writes only when the bytes differ; returns true when it wrote.
+bool WriteFileIfChanged(const fs::path& p, const std::string& data);
+
+// Splits into lines without their '\n' (a final line without '\n' counts).
+std::vector<std::string> SplitLines(const std::string& s);
+
+// A directory under $TMPDIR (or $TEST_TMPDIR) removed with its contents on
+// destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "patchq");
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace patchq

@@ -1,0 +1,60 @@
+#include "tools/patchq/identity.h"
+
+#include "tools/patchq/error.h"
+#include "tools/patchq/files.h"
+#include "tools/patchq/subprocess.h"
+
+namespace patchq {
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+Identity ParseIdentity(const std::string& text, const std::string& file) {
+  Identity id;
+  std::vector<std::string> lines = SplitLines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string t = Trim(lines[i]);
+    if (t.empty() || t[0] == '#') continue;
+    size_t eq = t.find('=');
+    if (eq == std::string::npos) {
+      throw Error(file, static_cast<int>(i) + 1, "expected 'key = value'");
+    }
+    std::string key = Trim(t.substr(0, eq)), value = Trim(t.substr(eq + 1));
+    // The first definition wins, as in scripts/lib.sh.
+    if (key == "name" && id.name.empty()) id.name = value;
+    if (key == "email" && id.email.empty()) id.email = value;
+  }
+  if (id.name.empty()) throw Error(file, 0, "no 'name = ...' line");
+  if (id.email.empty()) throw Error(file, 0, "no 'email = ...' line");
+  return id;
+}
+
+Identity ReadIdentity(const std::string& repo) {
+  std::string path = repo + "/IDENTITY";
+  return ParseIdentity(ReadFile(path), path);
+}
+
+Identity GitUserIdentity(const std::string& dir) {
+  auto get = [&](const std::string& key) {
+    RunResult r = Run({"git", "-C", dir, "config", key});
+    std::string v = Trim(r.out);
+    while (!v.empty() && v.back() == '\n') v.pop_back();
+    if (!r.ok() || v.empty()) {
+      throw Error(dir, 0, "git config " + key + " is not set (the mbox From: is the submitter's git identity)");
+    }
+    return v;
+  };
+  Identity id;
+  id.name = get("user.name");
+  id.email = get("user.email");
+  return id;
+}
+
+}  // namespace patchq

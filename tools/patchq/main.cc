@@ -1,0 +1,188 @@
+// patchq: maintains the quilt series in patches/ + series against a kernel
+// git tree whose first commit is tagged "base".
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/patchq/check.h"
+#include "tools/patchq/error.h"
+#include "tools/patchq/export.h"
+#include "tools/patchq/files.h"
+#include "tools/patchq/git.h"
+#include "tools/patchq/import.h"
+#include "tools/patchq/mbox.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: patchq COMMAND [--tree DIR] [--repo DIR] [options]
+
+Maintains the quilt series (REPO/series + REPO/patches/*.patch) against a
+kernel git tree whose first commit is tagged "base" (scripts/base-tree.sh).
+
+Commands:
+  export   write the tree's commits base..HEAD to patches/ and series
+           (deterministic: fixed Date:, zero commit ids, full index; files
+           whose bytes did not change are not touched, patches that left the
+           series are removed; series keeps its leading comment lines and
+           gets "# base-tree: <sha of base>")
+             --dry-run     report what would change; exit 1 if anything would
+  import   reset the tree to base and apply the series with git am, one
+           commit per patch; committer = IDENTITY, dates = the patch's Date:,
+           so the commits are the same on every machine
+             --force       discard uncommitted changes / an unfinished git am
+  check    in a scratch worktree of base, for each patch in order: From: is
+           IDENTITY, "subsystem: summary" subject, changelog body,
+           Signed-off-by: IDENTITY, no message line starting "From ",
+           well-formed diff, the tree's checkpatch.pl --strict clean, applies
+           with quilt push --fuzz=0.  Prints PASS/FAIL per patch and
+           "N passed, N failed"; exit 1 when anything failed.
+             --checkpatch FILE  default TREE/scripts/checkpatch.pl, run as
+                           perl FILE --strict --no-tree --terse --no-summary
+                           --show-types --color=never PATCH
+                           (--no-tree: the base tree has no upstream history,
+                           so commit references could not be verified)
+             --build       also build after each patch (bisectability) with
+                           "scripts/kernel-build.sh --tree {dir}" (the
+                           project's build script; run in REPO)
+             --build-cmd CMD  build with CMD instead (implies --build); split
+                           on spaces, no shell; {dir} = scratch tree,
+                           {patch} = patch file name
+  mbox     write the series as an mbox for b4 am / git send-email: cover
+           "[PATCH vN 0/M]", patches "[PATCH vN k/M]" replying to it,
+           content-derived Message-Ids, fixed dates, "base-commit:" (the
+           tree's base tag) in the cover, From: = git user.name/user.email of
+           REPO, in-body From: when that is not the patch author
+             --version N   N in [PATCH vN ...] (default 1)
+             --cover FILE  cover letter: subject line, blank line, body
+                           (default: generated shortlog + diffstat)
+             --to ADDR, --cc ADDR   add recipients (repeatable)
+             -o FILE       write to FILE instead of stdout
+
+Common options:
+  --tree DIR   kernel git tree (default: REPO/out/linux)
+  --repo DIR   project repository (default: the current git top-level)
+  -h, --help   this text
+
+Exit status: 0 ok, 1 check/dry-run found problems, 2 error (message says
+where and what was expected).
+)";
+
+struct Args {
+  std::string command;
+  std::string tree, repo;
+  bool force = false, dry_run = false, build = false;
+  std::string build_cmd, checkpatch, cover, output;
+  int version = 1;
+  std::vector<std::string> to, cc;
+};
+
+[[noreturn]] void UsageError(const std::string& msg) {
+  std::cerr << "patchq: " << msg << "\n(see patchq --help)\n";
+  std::exit(2);
+}
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  std::vector<std::string> v(argv + 1, argv + argc);
+  auto value = [&](size_t& i) -> std::string {
+    if (i + 1 >= v.size()) UsageError(v[i] + " needs a value");
+    return v[++i];
+  };
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string& s = v[i];
+    if (s == "-h" || s == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (s == "--tree") {
+      a.tree = value(i);
+    } else if (s == "--repo") {
+      a.repo = value(i);
+    } else if (s == "--force" && a.command == "import") {
+      a.force = true;
+    } else if (s == "--dry-run" && a.command == "export") {
+      a.dry_run = true;
+    } else if (s == "--build" && a.command == "check") {
+      a.build = true;
+    } else if (s == "--build-cmd" && a.command == "check") {
+      a.build = true;
+      a.build_cmd = value(i);
+    } else if (s == "--checkpatch" && a.command == "check") {
+      a.checkpatch = value(i);
+    } else if (s == "--version" && a.command == "mbox") {
+      std::string n = value(i);
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || std::stoi(n) < 1) {
+        UsageError("--version expects a positive number, got '" + n + "'");
+      }
+      a.version = std::stoi(n);
+    } else if (s == "--cover" && a.command == "mbox") {
+      a.cover = value(i);
+    } else if (s == "--to" && a.command == "mbox") {
+      a.to.push_back(value(i));
+    } else if (s == "--cc" && a.command == "mbox") {
+      a.cc.push_back(value(i));
+    } else if (s == "-o" && a.command == "mbox") {
+      a.output = value(i);
+    } else if (a.command.empty() && !s.empty() && s[0] != '-') {
+      a.command = s;
+      if (s != "export" && s != "import" && s != "check" && s != "mbox") UsageError("unknown command '" + s + "'");
+    } else {
+      UsageError("unexpected argument '" + s + "'" + (a.command.empty() ? "" : " for " + a.command));
+    }
+  }
+  if (a.command.empty()) UsageError("no command (export, import, check, mbox)");
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = Parse(argc, argv);
+  try {
+    namespace fs = std::filesystem;
+    if (a.repo.empty()) a.repo = patchq::GitTopLevel(".");
+    a.repo = fs::absolute(a.repo).lexically_normal().string();
+    if (a.tree.empty()) a.tree = (fs::path(a.repo) / "out/linux").string();
+    a.tree = fs::absolute(a.tree).lexically_normal().string();
+    while (a.repo.size() > 1 && a.repo.back() == '/') a.repo.pop_back();
+    while (a.tree.size() > 1 && a.tree.back() == '/') a.tree.pop_back();
+
+    if (a.command == "export") {
+      int changed = patchq::Export({a.tree, a.repo, a.dry_run}, std::cout);
+      return a.dry_run && changed > 0 ? 1 : 0;
+    }
+    if (a.command == "import") {
+      patchq::Import({a.tree, a.repo, a.force}, std::cout);
+      return 0;
+    }
+    if (a.command == "check") {
+      patchq::CheckOptions o;
+      o.tree = a.tree;
+      o.repo = a.repo;
+      o.checkpatch = a.checkpatch;
+      if (a.build) o.build = patchq::SplitCommand(a.build_cmd.empty() ? patchq::kDefaultBuild : a.build_cmd);
+      patchq::CheckResult r = patchq::Check(o, std::cout, std::cerr);
+      return r.failed > 0 ? 1 : 0;
+    }
+    patchq::MboxOptions o;
+    o.tree = a.tree;
+    o.repo = a.repo;
+    o.version = a.version;
+    o.cover_file = a.cover;
+    o.to = a.to;
+    o.cc = a.cc;
+    std::string text = patchq::Mbox(o);
+    if (a.output.empty()) {
+      std::cout << text;
+    } else {
+      patchq::WriteFile(a.output, text);
+    }
+    return 0;
+  } catch (const patchq::Error& e) {
+    std::cerr << "patchq " << a.command << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "patchq " << a.command << ": " << e.what() << "\n";
+    return 2;
+  }
+}
