@@ -1,0 +1,276 @@
+// KVM_CREATE_GUEST_MEMFD: the file's own ABI (size, flags, fallocate, what
+// it refuses), memslot binding, and the lifetimes of file, memslot and VM.
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "selftests/lib/kvm.h"
+#include "selftests/lib/skip.h"
+
+namespace gmt {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kGmemSize = 4 << 20;
+constexpr uint64_t kDataGpa = 0x100000;
+
+// A VM that may bind guest_memfd: SW-protected where the kernel has it
+// (6.8+ and our series), else the default type (upstream 6.18+).
+unsigned GmemVmType(int kvm) {
+  return VmTypeSupported(kvm, KVM_X86_SW_PROTECTED_VM) ? KVM_X86_SW_PROTECTED_VM
+                                                       : KVM_X86_DEFAULT_VM;
+}
+
+class GuestMemfd : public testing::Test {
+ protected:
+  void SetUp() override {
+    kvm_ = OpenKvm();
+    GMT_REQUIRE_KVM(kvm_);
+    GMT_REQUIRE_CAP(kvm_.get(), KVM_CAP_GUEST_MEMFD);
+    vm_.reset(static_cast<int>(Ioctl(kvm_.get(), KVM_CREATE_VM, GmemVmType(kvm_.get()))));
+    ASSERT_TRUE(vm_.ok());
+  }
+  Fd Create(uint64_t size, uint64_t flags = 0) {
+    return Fd(static_cast<int>(CreateGuestMemfd(vm_.get(), size, flags)));
+  }
+  Fd kvm_, vm_;
+};
+
+TEST_F(GuestMemfd, BadSizesAreRejected) {
+  EXPECT_EQ(CreateGuestMemfd(vm_.get(), 0, 0), -EINVAL);
+  EXPECT_EQ(CreateGuestMemfd(vm_.get(), kPage - 1, 0), -EINVAL);
+  EXPECT_EQ(CreateGuestMemfd(vm_.get(), kPage + 1, 0), -EINVAL);
+  EXPECT_EQ(CreateGuestMemfd(vm_.get(), ~0ULL & ~(kPage - 1), 0), -EINVAL);  // negative loff_t
+}
+
+TEST_F(GuestMemfd, UnknownFlagsAreRejected) {
+  long supported = CheckExtension(kvm_.get(), KVM_CAP_GUEST_MEMFD_FLAGS);
+  if (supported < 0) supported = 0;
+  for (int bit = 0; bit < 64; bit++) {
+    uint64_t flag = 1ULL << bit;
+    if (supported & flag) continue;
+    EXPECT_EQ(CreateGuestMemfd(vm_.get(), kPage, flag), -EINVAL) << "flag bit " << bit;
+  }
+}
+
+TEST_F(GuestMemfd, ReservedFieldsAreRejected) {
+  for (int i = 0; i < 6; i++) {
+    kvm_create_guest_memfd args = {};
+    args.size = kPage;
+    args.reserved[i] = 1;
+    long r = Ioctl(vm_.get(), KVM_CREATE_GUEST_MEMFD, &args);
+    if (r >= 0) close(static_cast<int>(r));
+    // Upstream ignores reserved[]; what matters is that nothing breaks.
+    EXPECT_TRUE(r >= 0 || r == -EINVAL) << "reserved[" << i << "]: " << r;
+  }
+}
+
+TEST_F(GuestMemfd, SizeIsFixedAndVisible) {
+  Fd f = Create(kGmemSize);
+  ASSERT_TRUE(f.ok());
+  struct stat st;
+  ASSERT_EQ(fstat(f.get(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), kGmemSize);
+  EXPECT_NE(ftruncate(f.get(), kGmemSize * 2), 0);
+  EXPECT_NE(ftruncate(f.get(), kPage), 0);
+  ASSERT_EQ(fstat(f.get(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), kGmemSize);
+}
+
+TEST_F(GuestMemfd, ReadAndWriteAreRefused) {
+  Fd f = Create(kGmemSize);
+  ASSERT_TRUE(f.ok());
+  char buf[64] = {};
+  EXPECT_LT(read(f.get(), buf, sizeof(buf)), 0);
+  EXPECT_LT(write(f.get(), buf, sizeof(buf)), 0);
+  EXPECT_LT(pread(f.get(), buf, sizeof(buf), 0), 0);
+  EXPECT_LT(pwrite(f.get(), buf, sizeof(buf), 0), 0);
+}
+
+TEST_F(GuestMemfd, MmapIsRefusedWithoutTheMmapFlag) {
+  Fd f = Create(kGmemSize);
+  ASSERT_TRUE(f.ok());
+  Mapping m(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, f.get(), 0);
+  EXPECT_FALSE(m.ok());
+}
+
+TEST_F(GuestMemfd, FallocateModes) {
+  Fd f = Create(kGmemSize);
+  ASSERT_TRUE(f.ok());
+  // Only KEEP_SIZE allocation and PUNCH_HOLE are offered.
+  EXPECT_NE(fallocate(f.get(), 0, 0, kPage), 0);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE, 0, kPage), 0);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_COLLAPSE_RANGE, 0, kPage), 0);
+  // Unaligned ranges are invalid.
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, 1, kPage), 0);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, 0, kPage - 1), 0);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, kPage / 2, kPage), 0);
+  EXPECT_EQ(errno, EINVAL);
+  // Allocation past the end does not grow the file.
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, kGmemSize - kPage, 2 * kPage), 0);
+  EXPECT_EQ(errno, EINVAL);
+  // Valid allocate and punch, repeatedly, in any order.
+  for (int i = 0; i < 3; i++) {
+    EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, 0, kGmemSize), 0) << strerror(errno);
+    EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, kPage, kPage), 0)
+        << strerror(errno);
+    EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kGmemSize), 0)
+        << strerror(errno);
+  }
+  // Punching a hole that was never allocated is fine too.
+  EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kPage), 0);
+  struct stat st;
+  ASSERT_EQ(fstat(f.get(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), kGmemSize);
+}
+
+TEST_F(GuestMemfd, EveryFileIsItsOwnInode) {
+  Fd a = Create(kGmemSize), b = Create(kGmemSize);
+  ASSERT_TRUE(a.ok() && b.ok());
+  struct stat sa, sb;
+  ASSERT_EQ(fstat(a.get(), &sa), 0);
+  ASSERT_EQ(fstat(b.get(), &sb), 0);
+  EXPECT_NE(sa.st_ino, sb.st_ino);
+}
+
+class GuestMemfdBinding : public GuestMemfd {
+ protected:
+  void SetUp() override {
+    GuestMemfd::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    gmem_ = Create(kGmemSize);
+    ASSERT_TRUE(gmem_.ok());
+    shared_ = Mapping(kGmemSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(shared_.ok());
+    // Probe: may this VM bind guest_memfd at all?
+    Region2 r = Slot(1, 0, kGmemSize);
+    long probe = SetRegion2(vm_.get(), r);
+    if (probe == -EINVAL) GTEST_SKIP() << "this kernel binds guest_memfd only to other VM types";
+    ASSERT_EQ(probe, 0);
+    r.size = 0;
+    r.flags = 0;
+    ASSERT_EQ(SetRegion2(vm_.get(), r), 0);
+  }
+  Region2 Slot(uint32_t slot, uint64_t offset, uint64_t size, uint64_t gpa = kDataGpa) {
+    Region2 r;
+    r.slot = slot;
+    r.flags = KVM_MEM_GUEST_MEMFD;
+    r.gpa = gpa;
+    r.size = size;
+    r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+    r.gmem_offset = offset;
+    r.gmem_fd = gmem_.get();
+    return r;
+  }
+  Fd gmem_;
+  Mapping shared_;
+};
+
+TEST_F(GuestMemfdBinding, BadBindingsAreRejected) {
+  // Not a guest_memfd.
+  Fd memfd(static_cast<int>(syscall(SYS_memfd_create, "x", 0)));
+  ASSERT_TRUE(memfd.ok());
+  ASSERT_EQ(ftruncate(memfd.get(), kGmemSize), 0);
+  Region2 r = Slot(1, 0, kGmemSize);
+  r.gmem_fd = memfd.get();
+  EXPECT_EQ(SetRegion2(vm_.get(), r), -EINVAL);
+  // Not a file at all.
+  r.gmem_fd = 1000;
+  EXPECT_EQ(SetRegion2(vm_.get(), r), -EBADF);
+  // Unaligned offset, range past the end, offset overflow.
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(1, 0x800, kPage)), -EINVAL);
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(1, kPage, kGmemSize)), -EINVAL);
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(1, ~0ULL & ~(kPage - 1), kGmemSize)), -EINVAL);
+  // A guest_memfd of another VM.
+  Fd other_vm(static_cast<int>(Ioctl(kvm_.get(), KVM_CREATE_VM, GmemVmType(kvm_.get()))));
+  ASSERT_TRUE(other_vm.ok());
+  Fd foreign(static_cast<int>(CreateGuestMemfd(other_vm.get(), kGmemSize, 0)));
+  ASSERT_TRUE(foreign.ok());
+  r = Slot(1, 0, kGmemSize);
+  r.gmem_fd = foreign.get();
+  EXPECT_EQ(SetRegion2(vm_.get(), r), -EINVAL);
+  // None of that created anything: the real binding still works.
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(1, 0, kGmemSize)), 0);
+}
+
+TEST_F(GuestMemfdBinding, RangesOfOneFileMayNotOverlap) {
+  constexpr uint64_t kHalf = kGmemSize / 2;
+  ASSERT_EQ(SetRegion2(vm_.get(), Slot(1, 0, kHalf)), 0);
+  // Same file range at another GPA: refused.
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(2, 0, kHalf, kDataGpa + kGmemSize)), -EINVAL);
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(2, kHalf - kPage, kHalf, kDataGpa + kGmemSize)), -EINVAL);
+  // The other half is free.
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(2, kHalf, kHalf, kDataGpa + kGmemSize)), 0);
+  // Deleting a slot frees its range for a new binding.
+  Region2 del = Slot(1, 0, 0);
+  del.flags = 0;
+  ASSERT_EQ(SetRegion2(vm_.get(), del), 0);
+  EXPECT_EQ(SetRegion2(vm_.get(), Slot(3, 0, kHalf, kDataGpa + 2 * kGmemSize)), 0);
+}
+
+TEST_F(GuestMemfdBinding, GuestMemfdSlotsCannotBeMovedOrChanged) {
+  ASSERT_EQ(SetRegion2(vm_.get(), Slot(1, 0, kGmemSize)), 0);
+  Region2 moved = Slot(1, 0, kGmemSize, kDataGpa + kGmemSize);
+  EXPECT_EQ(SetRegion2(vm_.get(), moved), -EINVAL);
+  Region2 dirty = Slot(1, 0, kGmemSize);
+  dirty.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+  EXPECT_EQ(SetRegion2(vm_.get(), dirty), -EINVAL);
+  Region2 readonly = Slot(2, 0, kPage, kDataGpa + kGmemSize);
+  readonly.flags |= KVM_MEM_READONLY;
+  EXPECT_EQ(SetRegion2(vm_.get(), readonly), -EINVAL);
+}
+
+// Lifetimes: every close order of file, memslot and VM is safe; the file
+// keeps the VM alive, not the other way round.
+TEST_F(GuestMemfdBinding, CloseFileBeforeDeletingSlot) {
+  ASSERT_EQ(SetRegion2(vm_.get(), Slot(1, 0, kGmemSize)), 0);
+  ASSERT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE, 0, kGmemSize), 0);
+  gmem_.reset();
+  Region2 del = Slot(1, 0, 0);
+  del.flags = 0;
+  del.gmem_fd = 0;
+  EXPECT_EQ(SetRegion2(vm_.get(), del), 0);
+}
+
+TEST_F(GuestMemfdBinding, CloseVmBeforeFile) {
+  ASSERT_EQ(SetRegion2(vm_.get(), Slot(1, 0, kGmemSize)), 0);
+  ASSERT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE, 0, kGmemSize), 0);
+  vm_.reset();
+  // The file still works after the VM fd is gone: it pins the VM.
+  EXPECT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kPage), 0);
+  EXPECT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE, 0, kPage), 0);
+  gmem_.reset();
+}
+
+TEST_F(GuestMemfdBinding, RebindAfterDelete) {
+  for (int i = 0; i < 8; i++) {
+    ASSERT_EQ(SetRegion2(vm_.get(), Slot(1, 0, kGmemSize)), 0) << "round " << i;
+    Region2 del = Slot(1, 0, 0);
+    del.flags = 0;
+    ASSERT_EQ(SetRegion2(vm_.get(), del), 0) << "round " << i;
+  }
+}
+
+TEST_F(GuestMemfdBinding, ManyFilesManySlots) {
+  std::vector<Fd> files;
+  for (uint32_t i = 0; i < 16; i++) {
+    files.push_back(Create(kPage * 4));
+    ASSERT_TRUE(files.back().ok());
+    Region2 r = Slot(10 + i, 0, kPage * 4, kDataGpa + i * kPage * 4);
+    r.gmem_fd = files.back().get();
+    ASSERT_EQ(SetRegion2(vm_.get(), r), 0) << i;
+  }
+  // Close half the files, then the VM, then the rest.
+  for (size_t i = 0; i < files.size(); i += 2) files[i].reset();
+  vm_.reset();
+  files.clear();
+}
+
+}  // namespace
+}  // namespace gmt

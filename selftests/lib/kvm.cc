@@ -1,0 +1,204 @@
+#include "selftests/lib/kvm.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern "C" const uint8_t gmt_guest_start[], gmt_guest_end[];
+
+namespace gmt {
+
+Mapping::Mapping(size_t len, int prot, int flags, int fd, off_t off)
+    : addr_(mmap(nullptr, len, prot, flags, fd, off)), len_(len) {}
+
+Mapping::~Mapping() {
+  if (addr_ != MAP_FAILED) munmap(addr_, len_);
+}
+
+long Ioctl(int fd, unsigned long req, const void* arg) {
+  long r = ioctl(fd, req, arg);
+  return r < 0 ? -errno : r;
+}
+
+long Ioctl(int fd, unsigned long req, unsigned long arg) {
+  long r = ioctl(fd, req, arg);
+  return r < 0 ? -errno : r;
+}
+
+Fd OpenKvm() { return Fd(open("/dev/kvm", O_RDWR | O_CLOEXEC)); }
+
+long CheckExtension(int fd, long cap) {
+  return Ioctl(fd, KVM_CHECK_EXTENSION, static_cast<unsigned long>(cap));
+}
+
+bool VmTypeSupported(int kvm, unsigned type) {
+  long types = CheckExtension(kvm, KVM_CAP_VM_TYPES);
+  if (types <= 0) return type == 0;
+  return (types >> type) & 1;
+}
+
+long SetRegion2(int vm, const Region2& r) {
+  kvm_userspace_memory_region2 region = {};
+  region.slot = r.slot;
+  region.flags = r.flags;
+  region.guest_phys_addr = r.gpa;
+  region.memory_size = r.size;
+  region.userspace_addr = r.hva;
+  region.guest_memfd_offset = r.gmem_offset;
+  region.guest_memfd = static_cast<uint32_t>(r.gmem_fd);
+  return Ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &region);
+}
+
+long CreateGuestMemfd(int vm, uint64_t size, uint64_t flags) {
+  kvm_create_guest_memfd args = {};
+  args.size = size;
+  args.flags = flags;
+  return Ioctl(vm, KVM_CREATE_GUEST_MEMFD, &args);
+}
+
+long SetAttributes(int vm, uint64_t gpa, uint64_t size, uint64_t attrs, uint64_t flags) {
+  kvm_memory_attributes args = {gpa, size, attrs, flags};
+  return Ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &args);
+}
+
+namespace {
+
+std::string Errno(const char* what, long r) {
+  return std::string(what) + ": " + std::strerror(static_cast<int>(-r));
+}
+
+kvm_segment FlatSegment(uint16_t selector, uint8_t type) {
+  kvm_segment s = {};
+  s.base = 0;
+  s.limit = 0xffffffff;
+  s.selector = selector;
+  s.type = type;
+  s.present = 1;
+  s.s = 1;
+  s.db = 1;
+  s.g = 1;
+  return s;
+}
+
+}  // namespace
+
+TestVm::TestVm(unsigned type) {
+  kvm_ = OpenKvm();
+  if (!kvm_.ok()) {
+    error_ = std::string("/dev/kvm: ") + std::strerror(errno);
+    return;
+  }
+  long r = Ioctl(kvm_.get(), KVM_CREATE_VM, static_cast<unsigned long>(type));
+  if (r < 0) {
+    error_ = Errno("KVM_CREATE_VM", r);
+    return;
+  }
+  vm_.reset(static_cast<int>(r));
+
+  boot_ = Mapping(kBootSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (!boot_.ok()) {
+    error_ = Errno("mmap boot slot", -errno);
+    return;
+  }
+  constexpr uint64_t kCodeGpa = 0x1000;
+  std::memcpy(boot_.bytes() + kCodeGpa, gmt_guest_start, gmt_guest_end - gmt_guest_start);
+  kvm_userspace_memory_region region = {};
+  region.slot = kBootSlot;
+  region.guest_phys_addr = kBootGpa;
+  region.memory_size = kBootSize;
+  region.userspace_addr = reinterpret_cast<uint64_t>(boot_.bytes());
+  r = Ioctl(vm_.get(), KVM_SET_USER_MEMORY_REGION, &region);
+  if (r < 0) {
+    error_ = Errno("KVM_SET_USER_MEMORY_REGION (boot slot)", r);
+    return;
+  }
+
+  r = Ioctl(vm_.get(), KVM_CREATE_VCPU, 0UL);
+  if (r < 0) {
+    error_ = Errno("KVM_CREATE_VCPU", r);
+    return;
+  }
+  vcpu_.reset(static_cast<int>(r));
+  long run_size = Ioctl(kvm_.get(), KVM_GET_VCPU_MMAP_SIZE, 0UL);
+  if (run_size <= 0) {
+    error_ = Errno("KVM_GET_VCPU_MMAP_SIZE", run_size);
+    return;
+  }
+  run_map_ = Mapping(run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_.get(), 0);
+  if (!run_map_.ok()) {
+    error_ = Errno("mmap kvm_run", -errno);
+    return;
+  }
+
+  kvm_sregs sregs;
+  r = Ioctl(vcpu_.get(), KVM_GET_SREGS, &sregs);
+  if (r < 0) {
+    error_ = Errno("KVM_GET_SREGS", r);
+    return;
+  }
+  sregs.cr0 |= 1;  // PE: flat 32-bit protected mode, no paging
+  sregs.cs = FlatSegment(0x8, 0xb);
+  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = FlatSegment(0x10, 0x3);
+  r = Ioctl(vcpu_.get(), KVM_SET_SREGS, &sregs);
+  if (r < 0) {
+    error_ = Errno("KVM_SET_SREGS", r);
+    return;
+  }
+  kvm_regs regs = {};
+  regs.rip = kCodeGpa;
+  regs.rflags = 0x2;
+  r = Ioctl(vcpu_.get(), KVM_SET_REGS, &regs);
+  if (r < 0) error_ = Errno("KVM_SET_REGS", r);
+}
+
+TestVm::Result TestVm::Command(GuestOp op, std::initializer_list<uint32_t> args) {
+  npending_ = 0;
+  next_ = 0;
+  pending_[npending_++] = op;
+  for (uint32_t a : args) {
+    if (npending_ < sizeof(pending_) / sizeof(pending_[0])) pending_[npending_++] = a;
+  }
+  return RunUntilAnswer();
+}
+
+TestVm::Result TestVm::Resume() { return RunUntilAnswer(); }
+
+TestVm::Result TestVm::RunUntilAnswer() {
+  Result res;
+  kvm_run* r = run();
+  for (int exits = 0; exits < 64; exits++) {
+    if (ioctl(vcpu_.get(), KVM_RUN, 0) < 0) {
+      res.err = errno;
+      res.exit_reason = r->exit_reason;
+      res.what = std::string("KVM_RUN: ") + std::strerror(errno);
+      return res;
+    }
+    if (r->exit_reason != KVM_EXIT_IO || r->io.port != kCmdPort || r->io.size != 4) {
+      res.exit_reason = r->exit_reason;
+      res.what = "exit reason " + std::to_string(r->exit_reason);
+      return res;
+    }
+    auto* data = reinterpret_cast<uint32_t*>(reinterpret_cast<uint8_t*>(r) + r->io.data_offset);
+    if (r->io.direction == KVM_EXIT_IO_IN) {
+      *data = next_ < npending_ ? pending_[next_++] : kOpHalt;
+      continue;
+    }
+    res.ok = true;
+    res.value = *data;
+    res.exit_reason = r->exit_reason;
+    return res;
+  }
+  res.what = "guest did not answer within 64 exits";
+  return res;
+}
+
+MemoryFault ReadMemoryFault(const kvm_run* run) {
+  MemoryFault f;
+  // The exit union starts where the hw member does.
+  std::memcpy(&f, &run->hw, sizeof(f));
+  return f;
+}
+
+}  // namespace gmt

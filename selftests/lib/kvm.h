@@ -1,0 +1,150 @@
+// Small RAII helpers for the ABI tests: file descriptors, mappings, a VM
+// with a vCPU that runs 32-bit flat protected-mode code, and the ioctls the
+// tests poke at.  Failures return -errno so tests can assert exact errnos.
+#pragma once
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "selftests/lib/uapi.h"
+
+namespace gmt {
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    reset(std::exchange(o.fd_, -1));
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(size_t len, int prot, int flags, int fd, off_t off);
+  Mapping(Mapping&& o) noexcept
+      : addr_(std::exchange(o.addr_, MAP_FAILED)), len_(o.len_) {}
+  Mapping& operator=(Mapping&& o) noexcept {
+    std::swap(addr_, o.addr_);
+    std::swap(len_, o.len_);
+    return *this;
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping();
+  bool ok() const { return addr_ != MAP_FAILED; }
+  uint8_t* bytes() const { return static_cast<uint8_t*>(addr_); }
+  size_t size() const { return len_; }
+
+ private:
+  void* addr_ = MAP_FAILED;
+  size_t len_ = 0;
+};
+
+// -errno of the last failing call, or the call's non-negative result.
+long Ioctl(int fd, unsigned long req, const void* arg);
+long Ioctl(int fd, unsigned long req, unsigned long arg);
+
+// /dev/kvm, or an invalid Fd if it cannot be opened.
+Fd OpenKvm();
+long CheckExtension(int fd, long cap);
+// True when KVM_CAP_VM_TYPES lists |type|.
+bool VmTypeSupported(int kvm, unsigned type);
+
+struct Region2 {
+  uint32_t slot = 0;
+  uint32_t flags = 0;
+  uint64_t gpa = 0;
+  uint64_t size = 0;
+  uint64_t hva = 0;
+  uint64_t gmem_offset = 0;
+  int gmem_fd = -1;
+};
+long SetRegion2(int vm, const Region2& r);
+long CreateGuestMemfd(int vm, uint64_t size, uint64_t flags);
+long SetAttributes(int vm, uint64_t gpa, uint64_t size, uint64_t attrs, uint64_t flags = 0);
+
+// A guest that loops serving commands from port kCmdPort: the host answers
+// each IN with the next word of the current command; see lib/guest.S.
+enum GuestOp : uint32_t {
+  kOpHalt = 0,
+  kOpWrite = 1,  // addr, value: *addr = value; OUT ack
+  kOpRead = 2,   // addr: OUT *addr
+  kOpFill = 3,   // addr, dwords, value, passes: write value over the range
+                 // |passes| times, then OUT the number of dwords written
+  kOpSum = 4,    // addr, dwords: OUT the 32-bit sum of the range
+};
+constexpr uint16_t kCmdPort = 0x20;
+
+// The guest's code and stack live in a 64 KiB anonymous "boot" slot at
+// kBootGpa; tests add their own slots above it.
+constexpr uint64_t kBootGpa = 0x0;
+constexpr uint64_t kBootSize = 0x10000;
+constexpr uint32_t kBootSlot = 0;
+
+class TestVm {
+ public:
+  // Creates a VM of |type| with the boot slot and one vCPU in flat 32-bit
+  // protected mode.  Check ok()/error() before use.
+  explicit TestVm(unsigned type = 0);
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  int kvm() const { return kvm_.get(); }
+  int vm() const { return vm_.get(); }
+  int vcpu() const { return vcpu_.get(); }
+  kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map_.bytes()); }
+  // Closes the VM fd (the vCPU keeps the VM alive until it is closed too).
+  void CloseVmFd() { vm_.reset(); }
+  void CloseVcpu() {
+    run_map_ = Mapping();
+    vcpu_.reset();
+  }
+
+  // Runs one command.  Returns the value the guest OUTs, or nullopt-style
+  // false with |exit| filled when the guest stopped for another reason.
+  struct Result {
+    bool ok = false;
+    uint32_t value = 0;
+    uint32_t exit_reason = 0;
+    int err = 0;  // errno of KVM_RUN, if it failed
+    std::string what;
+  };
+  Result Command(GuestOp op, std::initializer_list<uint32_t> args);
+  // Continues a command after the host handled an exit (e.g. memory fault).
+  Result Resume();
+
+ private:
+  Result RunUntilAnswer();
+  Fd kvm_, vm_, vcpu_;
+  Mapping boot_, run_map_;
+  uint32_t pending_[8] = {};
+  unsigned npending_ = 0, next_ = 0;
+  std::string error_;
+};
+
+// Memory-fault exit payload (kvm_run.memory_fault upstream).
+struct MemoryFault {
+  uint64_t flags, gpa, size;
+};
+MemoryFault ReadMemoryFault(const kvm_run* run);
+
+}  // namespace gmt
