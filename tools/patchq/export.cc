@@ -26,7 +26,7 @@ namespace {
 // default could otherwise change (see /work/shared/notes/patch-queue-facts.md).
 std::vector<std::string> FormatPatchArgs(const std::string& outdir, const std::string& range) {
   return {"-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "-c", "diff.renames=true",
-          "-c", "core.quotePath=true", "-c", "format.headers=", "-c", "format.useAutoBase=false",
+          "-c", "core.quotePath=true", "-c", "format.useAutoBase=false",
           "format-patch", "--quiet", "--zero-commit", "--no-signature", "--full-index",
           "--no-numbered", "--subject-prefix=PATCH", "--no-cover-letter", "--no-thread",
           "--no-attach", "--no-to", "--no-cc", "--no-base", "--no-notes",

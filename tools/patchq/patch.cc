@@ -126,6 +126,7 @@ Patch ParsePatch(const std::string& text, const std::string& file) {
   long old_left = 0, new_left = 0;
   int hunk_line = 0;
   bool in_file = false;
+  bool after_hunk = false;  // a hunk of this file section is complete
   for (; i < lines.size(); ++i) {
     const std::string& l = lines[i];
     const int lineno = static_cast<int>(i) + 1;
@@ -154,7 +155,13 @@ Patch ParsePatch(const std::string& text, const std::string& file) {
     if (StartsWith(l, "diff --git ")) {
       p.files.push_back({DiffPath(l), lineno});
       in_file = true;
+      after_hunk = false;
       continue;
+    }
+    if (l == "-- ") break;  // mail signature
+    if (after_hunk && !l.empty() && (l[0] == '+' || l[0] == '-' || l[0] == ' ')) {
+      throw Error(file, lineno, "hunk starting at line " + std::to_string(hunk_line) +
+                  " has more lines than its header says");
     }
     if (StartsWith(l, "@@ ")) {
       if (!in_file) throw Error(file, lineno, "hunk before any 'diff --git' line");
@@ -162,10 +169,9 @@ Patch ParsePatch(const std::string& text, const std::string& file) {
         throw Error(file, lineno, "malformed hunk header (expected '@@ -a,b +c,d @@')");
       }
       hunk_line = lineno;
+      after_hunk = true;
       continue;
     }
-    if (l == "-- ") break;  // mail signature
-    if (l[0] == '\\') continue;
   }
   if (old_left > 0 || new_left > 0) {
     throw Error(file, static_cast<int>(lines.size()), "file ends inside the hunk starting at line " +

@@ -1,0 +1,7 @@
+#ifndef GREET_H
+#define GREET_H
+
+const char *greeting(void);
+int greeting_length(void);
+
+#endif
