@@ -1,0 +1,67 @@
+// A SW-protected VM with one data slot backed by guest_memfd (private) and
+// anonymous memory (shared), for the private-memory and race tests.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+#include <cstring>
+#include <memory>
+
+#include "selftests/lib/kvm.h"
+#include "selftests/lib/skip.h"
+
+namespace gmt {
+
+constexpr uint64_t kPage = 4096;
+
+class PrivateVmTest : public testing::Test {
+ protected:
+  static constexpr uint64_t kGpa = 0x200000;
+  static constexpr uint64_t kSize = 2 << 20;
+  static constexpr uint32_t kSlot = 1;
+
+  void SetUp() override {
+    Fd kvm = OpenKvm();
+    GMT_REQUIRE_KVM(kvm);
+    GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_GUEST_MEMFD);
+    GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES);
+    GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
+    vm_ = std::make_unique<TestVm>(KVM_X86_SW_PROTECTED_VM);
+    ASSERT_TRUE(vm_->ok()) << vm_->error();
+    gmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, 0)));
+    ASSERT_TRUE(gmem_.ok());
+    shared_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(shared_.ok());
+    Region2 r;
+    r.slot = kSlot;
+    r.flags = KVM_MEM_GUEST_MEMFD;
+    r.gpa = kGpa;
+    r.size = kSize;
+    r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+    r.gmem_fd = gmem_.get();
+    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+  }
+
+  long MakePrivate(uint64_t off, uint64_t len) {
+    return SetAttributes(vm_->vm(), kGpa + off, len, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+  }
+  long MakeShared(uint64_t off, uint64_t len) { return SetAttributes(vm_->vm(), kGpa + off, len, 0); }
+  int Punch(uint64_t off, uint64_t len) {
+    return fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, off, len);
+  }
+  int Allocate(uint64_t off, uint64_t len) {
+    return fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE, off, len);
+  }
+  uint32_t SharedWord(uint64_t off) const {
+    uint32_t v;
+    std::memcpy(&v, shared_.bytes() + off, sizeof(v));
+    return v;
+  }
+
+  std::unique_ptr<TestVm> vm_;
+  Fd gmem_;
+  Mapping shared_;
+};
+
+}  // namespace gmt

@@ -1,0 +1,122 @@
+// Private memory in a SW-protected VM: guest accesses follow the attribute,
+// private data lives only in guest_memfd, punching a hole discards it, and a
+// private access that guest_memfd cannot back exits with
+// KVM_EXIT_MEMORY_FAULT.
+#include "selftests/lib/private_vm.h"
+
+namespace gmt {
+namespace {
+
+class PrivateMem : public PrivateVmTest {};
+
+constexpr uint32_t kA = 0xa1a1a1a1, kB = 0xb2b2b2b2, kS = 0x55aa55aa;
+
+TEST_F(PrivateMem, PrivateWritesStayOutOfSharedMemory) {
+  ASSERT_EQ(MakePrivate(0, kSize), 0);
+  const uint32_t dwords = kSize / 4;
+  auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa), dwords, kA, 1});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, dwords);
+  res = vm_->Command(kOpSum, {static_cast<uint32_t>(kGpa), dwords});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, static_cast<uint32_t>(kA * dwords));
+  for (uint64_t off = 0; off < kSize; off += kPage) ASSERT_EQ(SharedWord(off), 0u) << off;
+}
+
+TEST_F(PrivateMem, ConversionsSwitchBackingWithoutCopying) {
+  const uint32_t gpa = static_cast<uint32_t>(kGpa);
+  ASSERT_EQ(MakePrivate(0, kPage), 0);
+  ASSERT_TRUE(vm_->Command(kOpWrite, {gpa, kA}).ok);
+  // To shared: the guest now sees the shared page, which the host wrote.
+  std::memcpy(shared_.bytes(), &kS, sizeof(kS));
+  ASSERT_EQ(MakeShared(0, kPage), 0);
+  auto res = vm_->Command(kOpRead, {gpa});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, kS);
+  // Back to private: guest_memfd kept the private data.
+  ASSERT_EQ(MakePrivate(0, kPage), 0);
+  res = vm_->Command(kOpRead, {gpa});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, kA);
+  EXPECT_EQ(SharedWord(0), kS);
+}
+
+TEST_F(PrivateMem, PunchHoleDiscardsPrivateData) {
+  const uint32_t gpa = static_cast<uint32_t>(kGpa);
+  ASSERT_EQ(MakePrivate(0, 2 * kPage), 0);
+  ASSERT_TRUE(vm_->Command(kOpWrite, {gpa, kA}).ok);
+  ASSERT_TRUE(vm_->Command(kOpWrite, {gpa + static_cast<uint32_t>(kPage), kB}).ok);
+  ASSERT_EQ(Punch(0, kPage), 0);
+  auto res = vm_->Command(kOpRead, {gpa});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, 0u) << "a punched private page must read back as zero";
+  res = vm_->Command(kOpRead, {gpa + static_cast<uint32_t>(kPage)});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, kB) << "the neighbouring page must be untouched";
+}
+
+TEST_F(PrivateMem, PreallocatedMemoryIsUsed) {
+  // fallocate before the guest runs must work: no "create only" semantics.
+  ASSERT_EQ(Allocate(0, kSize), 0);
+  ASSERT_EQ(MakePrivate(0, kSize), 0);
+  auto res = vm_->Command(kOpWrite, {static_cast<uint32_t>(kGpa + kSize - 4), kB});
+  ASSERT_TRUE(res.ok) << res.what;
+  res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa + kSize - 4)});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, kB);
+}
+
+TEST_F(PrivateMem, PrivateAccessWithoutGuestMemfdExits) {
+  // A plain slot (no guest_memfd) whose pages are marked private.
+  Mapping plain(kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(plain.ok());
+  constexpr uint64_t kPlainGpa = kGpa + kSize;
+  Region2 r;
+  r.slot = kSlot + 1;
+  r.gpa = kPlainGpa;
+  r.size = kSize;
+  r.hva = reinterpret_cast<uint64_t>(plain.bytes());
+  ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+  ASSERT_EQ(SetAttributes(vm_->vm(), kPlainGpa, kSize, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+
+  auto res = vm_->Command(kOpWrite, {static_cast<uint32_t>(kPlainGpa + 0x1234), kA});
+  ASSERT_FALSE(res.ok);
+  ASSERT_EQ(res.err, EFAULT) << res.what;
+  ASSERT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
+  MemoryFault f = ReadMemoryFault(vm_->run());
+  EXPECT_EQ(f.flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
+  EXPECT_EQ(f.gpa, kPlainGpa + 0x1000);
+  EXPECT_EQ(f.size, kPage);
+
+  // Userspace resolves it by converting to shared; the guest then finishes.
+  ASSERT_EQ(SetAttributes(vm_->vm(), f.gpa, f.size, 0), 0);
+  res = vm_->Resume();
+  ASSERT_TRUE(res.ok) << res.what;
+  uint32_t seen;
+  std::memcpy(&seen, plain.bytes() + 0x1234, sizeof(seen));
+  EXPECT_EQ(seen, kA);
+}
+
+TEST_F(PrivateMem, PrefaultPrivateMemory) {
+  Fd kvm = OpenKvm();
+  GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_PRE_FAULT_MEMORY);
+  ASSERT_EQ(MakePrivate(0, kSize), 0);
+  kvm_pre_fault_memory pf = {};
+  pf.gpa = kGpa;
+  pf.size = kSize;
+  long r = Ioctl(vm_->vcpu(), KVM_PRE_FAULT_MEMORY, &pf);
+  ASSERT_EQ(r, 0);
+  EXPECT_EQ(pf.size, 0u);
+  EXPECT_EQ(pf.gpa, kGpa + kSize);
+  pf = {};
+  pf.gpa = kGpa;
+  pf.size = kPage;
+  pf.flags = 1;
+  EXPECT_EQ(Ioctl(vm_->vcpu(), KVM_PRE_FAULT_MEMORY, &pf), -EINVAL);
+  auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa)});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, 0u);
+}
+
+}  // namespace
+}  // namespace gmt
