@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests that run inside a VM booted on our kernel, in one harness boot:
-# kvm_smoke, the test VMM in sw-protected mode, and the gating upstream 6.12
-# KVM selftests (selftests/upstream/gating).
+# kvm_smoke, the project's ABI tests (selftests/), the test VMM in
+# sw-protected mode, and the gating upstream 6.12 KVM selftests
+# (selftests/upstream/gating).
 #
 #   scripts/kernel-tests.sh BZIMAGE
 set -uo pipefail
@@ -9,8 +10,11 @@ set -uo pipefail
 cd "$REPO"
 kernel=${1:?usage: scripts/kernel-tests.sh BZIMAGE}
 
-bazel build -c opt //harness:kvm_smoke //vmm:gmem-vmm-static >&2 || die "bazel build failed"
+bazel build -c opt //harness:kvm_smoke //selftests:all //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 args=(--kernel "$kernel" --test-timeout 600 --timeout 2400 bazel-bin/harness/kvm_smoke)
+for t in memslot2_test guest_memfd_test attributes_test private_mem_test race_test; do
+	args+=("bazel-bin/selftests/$t")
+done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: gmem-vmm-static --mode sw-protected')
 
 gating=$REPO/selftests/upstream/gating
