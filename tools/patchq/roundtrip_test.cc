@@ -140,6 +140,32 @@ TEST(RoundTrip, ExportFollowsTheTree) {
   EXPECT_EQ(p2.rfind("From 0000000000000000000000000000000000000000 ", 0), 0u);
 }
 
+TEST(RoundTrip, ExportFixesDates) {
+  EXPECT_EQ(NormalizePatchDate("From: a\nDate: Tue, 5 May 2023 12:00:00 +0200\nSubject: x\n\nDate: body\n"),
+            "From: a\nDate: Sat, 1 Jan 2000 00:00:00 +0000\nSubject: x\n\nDate: body\n");
+  Fixture f;
+  std::ostringstream log;
+  Import(f.imp(), log);
+  // A commit made now, by someone else: the patch must not carry its date.
+  RunOptions now = IsolatedGit();
+  now.env["GIT_AUTHOR_NAME"] = now.env["GIT_COMMITTER_NAME"] = "Test Developer";
+  now.env["GIT_AUTHOR_EMAIL"] = now.env["GIT_COMMITTER_EMAIL"] = "dev@patchq.invalid";
+  now.env["GIT_AUTHOR_DATE"] = now.env["GIT_COMMITTER_DATE"] = "2023-05-05T12:00:00+02:00";
+  WriteFile(f.tree / "lib/new.c", "/* new */\n");
+  Git(f.tree.string(), {"add", "lib/new.c"}, now);
+  Git(f.tree.string(), {"commit", "-q", "-m", "lib: Add new.c\n\nMore.\n\nSigned-off-by: Test Developer <dev@patchq.invalid>"},
+      now);
+  Export(f.exp(), log);
+  std::string p4 = ReadFile(f.repo / "patches" / "0004-lib-Add-new.c.patch");
+  EXPECT_NE(p4.find("\nDate: Sat, 1 Jan 2000 00:00:00 +0000\n"), std::string::npos) << p4;
+  EXPECT_EQ(p4.find("2023"), std::string::npos) << p4;
+  // Re-import gives the fixed-date commit; exporting it changes nothing.
+  Import(f.imp(), log);
+  std::ostringstream elog;
+  EXPECT_EQ(Export(f.exp(), elog), 0) << elog.str();
+  EXPECT_EQ(StripNewline(GitIn(f.tree, {"log", "-1", "--format=%ad", "--date=iso-strict"})), "2000-01-01T00:00:00+00:00");
+}
+
 TEST(RoundTrip, ImportRefusesDirtyTree) {
   Fixture f;
   WriteFile(f.tree / "README", "local edit\n");
