@@ -1,5 +1,6 @@
 #include "tools/patchq/check.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "tools/patchq/error.h"
@@ -117,6 +118,20 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
   quilt.env["QUILT_SERIES"] = (qpatches / "series").string();
   quilt.env["LC_ALL"] = "C";
   quilt.merge_stderr = true;
+
+  // Patch files that the series does not name are worth a note, not a FAIL.
+  if (fs::is_directory(repo / "patches")) {
+    std::vector<std::string> unlisted;
+    for (const auto& f : fs::directory_iterator(repo / "patches")) {
+      const std::string n = f.path().filename().string();
+      if (f.path().extension() != ".patch") continue;
+      bool listed = false;
+      for (const auto& e : series.patches) listed = listed || e.name == n;
+      if (!listed) unlisted.push_back(n);
+    }
+    std::sort(unlisted.begin(), unlisted.end());
+    for (const auto& n : unlisted) log << "note: patches/" << n << " is not in the series\n";
+  }
 
   CheckResult result;
   std::string stopped_at;  // first patch quilt could not push

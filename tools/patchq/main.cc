@@ -1,5 +1,7 @@
 // patchq: maintains the quilt series in patches/ + series against a kernel
 // git tree whose first commit is tagged "base".
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -140,6 +142,9 @@ int main(int argc, char** argv) {
   Args a = Parse(argc, argv);
   try {
     namespace fs = std::filesystem;
+    // Under "bazel run", resolve relative paths and the default --repo from
+    // where the user ran it, not from the runfiles tree.
+    if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY"); wd && *wd) fs::current_path(wd);
     if (a.repo.empty()) a.repo = patchq::GitTopLevel(".");
     a.repo = fs::absolute(a.repo).lexically_normal().string();
     if (a.tree.empty()) a.tree = (fs::path(a.repo) / "out/linux").string();

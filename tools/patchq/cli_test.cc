@@ -1,0 +1,91 @@
+// The patchq binary: usage, exit codes, defaults for --repo.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tools/patchq/git.h"
+#include "tools/patchq/testutil.h"
+
+namespace patchq {
+namespace {
+
+using testing::GitIn;
+using testing::GoodPatches;
+using testing::MakeFakeTree;
+using testing::MakeRepo;
+
+std::string Binary() {
+  const char* src = std::getenv("TEST_SRCDIR");
+  fs::path p = fs::path(src ? src : ".") / "gmem61/tools/patchq/patchq";
+  return fs::absolute(p).string();
+}
+
+RunResult Patchq(const std::vector<std::string>& args, const std::string& cwd = "") {
+  std::vector<std::string> argv = {Binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions o;
+  o.cwd = cwd;
+  o.unset_env.push_back("BUILD_WORKING_DIRECTORY");
+  return Run(argv, o);
+}
+
+TEST(Cli, UsageAndArgumentErrors) {
+  RunResult h = Patchq({"--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_EQ(h.out.rfind("usage: patchq COMMAND", 0), 0u) << h.out;
+  for (const char* cmd : {"export", "import", "check", "mbox", "--build-cmd", "--dry-run", "--version N"}) {
+    EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(Patchq({}).status, 2);
+  RunResult bogus = Patchq({"bogus"});
+  EXPECT_EQ(bogus.status, 2);
+  EXPECT_NE(bogus.err.find("unknown command 'bogus'"), std::string::npos) << bogus.err;
+  RunResult wrong = Patchq({"export", "--force"});
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.err.find("unexpected argument '--force' for export"), std::string::npos) << wrong.err;
+  EXPECT_EQ(Patchq({"mbox", "--version", "0"}).status, 2);
+  EXPECT_EQ(Patchq({"check", "--tree"}).status, 2);
+}
+
+TEST(Cli, ExitCodesAndDefaults) {
+  TempDir tmp("patchq-cli-test");
+  const fs::path tree = tmp.path() / "linux", repo = tmp.path() / "repo";
+  MakeFakeTree(tree);
+  MakeRepo(repo, {"# test"}, GoodPatches());
+  GitIn(repo, {"init", "-q"});
+  fs::create_directories(repo / "sub");
+
+  // --repo defaults to the git top-level of the working directory; a
+  // relative --tree is taken from there too.
+  RunResult imp = Patchq({"import", "--tree", "../../linux"}, (repo / "sub").string());
+  EXPECT_EQ(imp.status, 0) << imp.err;
+  EXPECT_EQ(StripNewline(GitIn(tree, {"rev-list", "--count", "base..HEAD"})), "3");
+
+  RunResult dry = Patchq({"export", "--tree", tree.string(), "--repo", repo.string(), "--dry-run"});
+  EXPECT_EQ(dry.status, 1) << dry.out;  // series gains "# base-tree:"
+  RunResult exp = Patchq({"export", "--tree", tree.string(), "--repo", repo.string()});
+  EXPECT_EQ(exp.status, 0) << exp.err;
+  dry = Patchq({"export", "--tree", tree.string(), "--repo", repo.string(), "--dry-run"});
+  EXPECT_EQ(dry.status, 0) << dry.out;
+
+  RunResult ok = Patchq({"check", "--tree", tree.string(), "--repo", repo.string()});
+  EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("3 passed, 0 failed\n"), std::string::npos) << ok.out;
+
+  MakeRepo(repo, {"# test"}, {GoodPatches()[0], {"0002-stale.patch", "bad/stale.patch"}});
+  RunResult bad = Patchq({"check", "--tree", tree.string(), "--repo", repo.string()});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("1 passed, 1 failed\n"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.err.find("note: patches/0002-lib-greet-Add-farewell.patch is not in the series"),
+            std::string::npos)
+      << bad.err;
+
+  fs::remove(repo / "series");
+  RunResult err = Patchq({"check", "--tree", tree.string(), "--repo", repo.string()});
+  EXPECT_EQ(err.status, 2);
+  EXPECT_NE(err.err.find("patchq check: " + (repo / "series").string() + ": cannot open"), std::string::npos)
+      << err.err;
+}
+
+}  // namespace
+}  // namespace patchq
