@@ -161,7 +161,7 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
         } else if (!opts.build.empty()) {
           std::vector<std::string> argv;
           const std::vector<std::pair<std::string, std::string>> subst = {
-              {"{dir}", scratch.dir().string()}, {"{patch}", e.name}};
+              {"{dir}", scratch.dir().string()}, {"{out}", (tmp.path() / "build").string()}, {"{patch}", e.name}};
           for (std::string a : opts.build) {
             for (const auto& [key, val] : subst) {
               size_t pos;
@@ -169,6 +169,7 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
             }
             argv.push_back(a);
           }
+          fs::create_directories(tmp.path() / "build");
           log << "building after " << e.name << ": " << CommandLine(argv) << "\n";
           log.flush();
           RunOptions b;

@@ -16,12 +16,16 @@ struct CheckOptions {
   //   perl CHECKPATCH --strict --no-tree --terse --no-summary --show-types --color=never FILE
   std::string checkpatch;
   // Run after each applied patch when non-empty; split on spaces (no shell),
-  // "{dir}" -> the scratch tree, "{patch}" -> the patch file name. cwd: repo.
+  // "{dir}" -> the scratch tree, "{out}" -> a scratch build directory kept
+  // for the whole run (so builds after the first are incremental),
+  // "{patch}" -> the patch file name. cwd: repo.
   std::vector<std::string> build;
 };
 
-// Default for --build: the project's kernel build script.
-inline constexpr const char* kDefaultBuild = "scripts/kernel-build.sh --tree {dir}";
+// Default for --build: the project's kernel build script (scripts/, owned by
+// the kernel build), building out of tree into the scratch build directory so
+// the developer's own build in out/ is never touched.
+inline constexpr const char* kDefaultBuild = "scripts/kernel-build.sh --tree {dir} --out {out}";
 
 struct CheckResult {
   int passed = 0;

@@ -111,7 +111,7 @@ TEST_F(CheckTest, MailRulesAndMalformed) {
 
 TEST_F(CheckTest, BuildAfterEachPatch) {
   const fs::path log = tmp.path() / "build.log";
-  CheckRun r = Check(GoodPatches(), {"sh", (TestData() / "fake-build.sh").string(), "{dir}", "{patch}", log.string()});
+  CheckRun r = Check(GoodPatches(), {"sh", (TestData() / "fake-build.sh").string(), "{dir}", "{patch}", log.string(), "{out}"});
   auto g = GoodPatches();
   EXPECT_EQ(r.result.passed, 2);
   EXPECT_EQ(r.result.failed, 1);
@@ -141,7 +141,7 @@ TEST_F(CheckTest, SetupErrors) {
 
 TEST(SplitCommand, Words) {
   EXPECT_EQ(SplitCommand(kDefaultBuild),
-            (std::vector<std::string>{"scripts/kernel-build.sh", "--tree", "{dir}"}));
+            (std::vector<std::string>{"scripts/kernel-build.sh", "--tree", "{dir}", "--out", "{out}"}));
   EXPECT_EQ(SplitCommand("  a  b;rm -rf c "), (std::vector<std::string>{"a", "b;rm", "-rf", "c"}));
 }
 

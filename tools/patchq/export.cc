@@ -7,18 +7,10 @@
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
 #include "tools/patchq/git.h"
+#include "tools/patchq/patch.h"
 #include "tools/patchq/series.h"
 
 namespace patchq {
-
-std::string NormalizePatchDate(const std::string& text) {
-  size_t header_end = text.find("\n\n");
-  if (header_end == std::string::npos) return text;
-  size_t pos = text.rfind("\nDate: ", header_end);
-  if (pos == std::string::npos) return text;
-  size_t eol = text.find('\n', pos + 1);
-  return text.substr(0, pos + 7) + kFixedDate + text.substr(eol);
-}
 
 namespace {
 

@@ -54,8 +54,15 @@ std::string Import(const ImportOptions& opts, std::ostream& log) {
   RunOptions am = git;
   am.env["GIT_COMMITTER_NAME"] = identity.name;
   am.env["GIT_COMMITTER_EMAIL"] = identity.email;
+  // git am takes the author date from Date:; a patch not written by export
+  // gets the fixed date too, so the import is reproducible either way.
+  TempDir tmp("patchq-import");
   for (const auto& e : series.patches) {
-    const std::string path = fs::absolute(repo / "patches" / e.name).string();
+    const std::string text = ReadFile(repo / "patches" / e.name);
+    const std::string fixed = NormalizePatchDate(text);
+    if (fixed != text) log << "note: " << e.name << ": Date: taken as " << kFixedDate << "\n";
+    const std::string path = (tmp.path() / e.name).string();
+    WriteFile(path, fixed);
     RunResult r = GitTry(opts.tree,
                          {"-c", "am.keepcr=false", "-c", "am.threeWay=false", "-c", "am.messageid=false",
                           "-c", "core.autocrlf=false", "am", "--quiet", "--no-3way", "--no-keep-cr",

@@ -45,11 +45,12 @@ Commands:
                            (--no-tree: the base tree has no upstream history,
                            so commit references could not be verified)
              --build       also build after each patch (bisectability) with
-                           "scripts/kernel-build.sh --tree {dir}" (the
-                           project's build script; run in REPO)
+                           "scripts/kernel-build.sh --tree {dir} --out {out}"
+                           (the project's build script; run in REPO)
              --build-cmd CMD  build with CMD instead (implies --build); split
-                           on spaces, no shell; {dir} = scratch tree,
-                           {patch} = patch file name
+                           on spaces, no shell; {dir} = scratch tree, {out} =
+                           scratch build dir (kept across the run, so builds
+                           are incremental), {patch} = patch file name
   mbox     write the series as an mbox for b4 am / git send-email: cover
            "[PATCH vN 0/M]", patches "[PATCH vN k/M]" replying to it,
            content-derived Message-Ids, fixed dates, "base-commit:" (the

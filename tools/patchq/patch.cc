@@ -182,6 +182,21 @@ Patch ParsePatch(const std::string& text, const std::string& file) {
   return p;
 }
 
+std::string NormalizePatchDate(const std::string& text) {
+  size_t header_end = text.find("\n\n");
+  if (header_end == std::string::npos) return text;
+  // Header lines only: search "\nDate: " up to the blank line.
+  std::string head = "\n" + text.substr(0, header_end + 1);
+  size_t pos = head.find("\nDate: ");
+  const std::string fixed = std::string("Date: ") + kFixedDate;
+  if (pos == std::string::npos) {
+    return text.substr(0, header_end + 1) + fixed + "\n" + text.substr(header_end + 1);
+  }
+  // pos in head is the start of the line in text (head has one extra char).
+  size_t eol = text.find('\n', pos);
+  return text.substr(0, pos) + fixed + text.substr(eol);
+}
+
 Patch ReadPatch(const std::string& path) { return ParsePatch(ReadFile(path), path); }
 
 }  // namespace patchq

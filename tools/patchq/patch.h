@@ -41,6 +41,13 @@ struct Patch {
 Patch ParsePatch(const std::string& text, const std::string& file);
 Patch ReadPatch(const std::string& path);
 
+// The fixed Date: every exported patch carries; import makes it the author
+// and committer date, so the commits are the same on every machine.
+inline constexpr const char* kFixedDate = "Sat, 1 Jan 2000 00:00:00 +0000";
+
+// Sets the Date: mail header to kFixedDate (adding one when there is none).
+std::string NormalizePatchDate(const std::string& text);
+
 // Removes leading "[...]" tags and the space after them.
 std::string StripSubjectTags(const std::string& subject);
 

@@ -2,6 +2,7 @@
 // byte-identical, commits are reproducible, export touches only what changed.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include "tools/patchq/export.h"
 #include "tools/patchq/git.h"
 #include "tools/patchq/import.h"
+#include "tools/patchq/patch.h"
 #include "tools/patchq/series.h"
 #include "tools/patchq/testutil.h"
 
@@ -143,6 +145,9 @@ TEST(RoundTrip, ExportFollowsTheTree) {
 TEST(RoundTrip, ExportFixesDates) {
   EXPECT_EQ(NormalizePatchDate("From: a\nDate: Tue, 5 May 2023 12:00:00 +0200\nSubject: x\n\nDate: body\n"),
             "From: a\nDate: Sat, 1 Jan 2000 00:00:00 +0000\nSubject: x\n\nDate: body\n");
+  EXPECT_EQ(NormalizePatchDate("Date: x\nSubject: x\n\nb\n"), "Date: Sat, 1 Jan 2000 00:00:00 +0000\nSubject: x\n\nb\n");
+  EXPECT_EQ(NormalizePatchDate("From: a\nSubject: x\n\nDate: body\n"),
+            "From: a\nSubject: x\nDate: Sat, 1 Jan 2000 00:00:00 +0000\n\nDate: body\n");
   Fixture f;
   std::ostringstream log;
   Import(f.imp(), log);
@@ -164,6 +169,18 @@ TEST(RoundTrip, ExportFixesDates) {
   std::ostringstream elog;
   EXPECT_EQ(Export(f.exp(), elog), 0) << elog.str();
   EXPECT_EQ(StripNewline(GitIn(f.tree, {"log", "-1", "--format=%ad", "--date=iso-strict"})), "2000-01-01T00:00:00+00:00");
+}
+
+TEST(RoundTrip, ImportIgnoresHandWrittenDates) {
+  Fixture a, b;
+  std::ostringstream log;
+  const std::string head = Import(a.imp(), log);
+  const fs::path p1 = b.repo / "patches" / GoodPatches()[0].name;
+  std::string text = ReadFile(p1);
+  WriteFile(p1, std::regex_replace(text, std::regex("\nDate: [^\n]*"), "\nDate: Tue, 5 May 2023 12:00:00 +0200"));
+  std::ostringstream blog;
+  EXPECT_EQ(Import(b.imp(), blog), head);
+  EXPECT_NE(blog.str().find("note: " + GoodPatches()[0].name + ": Date: taken as"), std::string::npos) << blog.str();
 }
 
 TEST(RoundTrip, ImportRefusesDirtyTree) {
