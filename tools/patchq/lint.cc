@@ -23,7 +23,7 @@ std::vector<std::string> LintPatch(const Patch& p, const Identity& identity) {
   std::vector<std::string> problems;
   auto at = [](int line) { return "line " + std::to_string(line) + ": "; };
 
-  const std::string from = p.HeaderValue("From");
+  const std::string from = p.Author();
   if (from != identity.Mailbox()) {
     problems.push_back(at(p.HeaderLine("From")) + "From: '" + from + "', expected the project identity '" +
                        identity.Mailbox() + "' (IDENTITY)");

@@ -10,6 +10,7 @@
 #include "tools/patchq/files.h"
 #include "tools/patchq/git.h"
 #include "tools/patchq/identity.h"
+#include "tools/patchq/mime.h"
 #include "tools/patchq/patch.h"
 #include "tools/patchq/series.h"
 
@@ -153,7 +154,7 @@ std::string Mbox(const MboxOptions& opts) {
     const Patch& p = patches[static_cast<size_t>(k - 1)];
     Message& msg = msgs[static_cast<size_t>(k)];
     msg.subject = tag(k) + p.Summary();
-    const std::string author = p.HeaderValue("From");
+    const std::string author = p.Author();
     if (author != submitter.Mailbox()) msg.body = "From: " + author + "\n\n";
     msg.body += p.body;
     if (msg.body.empty() || msg.body.back() != '\n') msg.body += "\n";
@@ -181,7 +182,7 @@ std::string Mbox(const MboxOptions& opts) {
     std::vector<std::string> authors;
     std::map<std::string, std::vector<std::string>> by_author;
     for (const auto& p : patches) {
-      std::string a = p.HeaderValue("From");
+      std::string a = p.Author();
       size_t lt = a.find(" <");
       std::string name = lt == std::string::npos ? a : a.substr(0, lt);
       if (!by_author.count(name)) authors.push_back(name);
@@ -220,9 +221,9 @@ std::string Mbox(const MboxOptions& opts) {
   for (size_t i = 0; i < msgs.size(); ++i) {
     const Message& msg = msgs[i];
     o << "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n";
-    o << "From: " << submitter.Mailbox() << "\n";
+    o << "From: " << EncodeMailbox(submitter.name, submitter.email) << "\n";
     o << "Date: " << MessageDate(static_cast<int>(i)) << "\n";
-    o << "Subject: " << msg.subject << "\n";
+    o << "Subject: " << EncodeHeader(msg.subject) << "\n";
     o << "Message-Id: " << msg.msgid << "\n";
     if (i > 0) {
       o << "In-Reply-To: " << msgs[0].msgid << "\n";

@@ -8,6 +8,7 @@
 #include "tools/patchq/git.h"
 #include "tools/patchq/import.h"
 #include "tools/patchq/mbox.h"
+#include "tools/patchq/mime.h"
 #include "tools/patchq/patch.h"
 #include "tools/patchq/series.h"
 #include "tools/patchq/testutil.h"
@@ -107,6 +108,15 @@ TEST_F(MboxTest, SubmitterIsAuthorNoInBodyFrom) {
   SetSubmitter("Test Developer", "dev@patchq.invalid");
   std::string m = Mbox(Opts());
   EXPECT_EQ(Matches(m, "^From: (.*)$"), std::vector<std::string>(4, "Test Developer <dev@patchq.invalid>"));
+}
+
+TEST_F(MboxTest, NonAsciiSubmitter) {
+  SetSubmitter("J\xc3\xb6rg Sender", "joerg@example.invalid");
+  std::string m = Mbox(Opts());
+  std::vector<std::string> from = Matches(m, "^From: (=\\?UTF-8\\?q\\?.*)$");
+  ASSERT_EQ(from.size(), 4u) << m;
+  EXPECT_EQ(DecodeHeader(from[0]), "J\xc3\xb6rg Sender <joerg@example.invalid>");
+  EXPECT_EQ(Matches(m, "^From: Test Developer <dev@patchq.invalid>$").size(), 3u);  // in-body
 }
 
 TEST_F(MboxTest, CoverFileAndRecipients) {

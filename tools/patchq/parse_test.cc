@@ -4,6 +4,7 @@
 #include "tools/patchq/error.h"
 #include "tools/patchq/identity.h"
 #include "tools/patchq/lint.h"
+#include "tools/patchq/mime.h"
 #include "tools/patchq/patch.h"
 #include "tools/patchq/series.h"
 #include "tools/patchq/testutil.h"
@@ -122,6 +123,41 @@ TEST(Patch, MalformedOthers) {
             "f:10: hunk starting at line 7 has more lines than its header says");
   EXPECT_EQ(ErrorOf([] { ParsePatch("From: A <a@b>\nSubject: a: b\n\nb\n---\ndiff --git a/x b/x\n@@ -1 +x @@\n", "f"); }),
             "f:7: malformed hunk header (expected '@@ -a,b +c,d @@')");
+}
+
+TEST(Mime, Decode) {
+  EXPECT_EQ(DecodeHeader("=?UTF-8?q?Andr=C3=A9=20=C3=9Cn=C3=AFcode?= <a@b.c>"), "Andr\xc3\xa9 \xc3\x9cn\xc3\xaf" "code <a@b.c>");
+  // As git format-patch folds a long subject; the [PATCH] tag stays plain.
+  EXPECT_EQ(DecodeHeader("[PATCH] =?UTF-8?q?lib:=20Gr=C3=BC=C3=9Fe=20an?= =?UTF-8?q?=20alle?="),
+            "[PATCH] lib: Gr\xc3\xbc\xc3\x9f" "e an alle");
+  EXPECT_EQ(DecodeHeader("=?utf-8?B?R3LDvMOfZQ==?= x"), "Gr\xc3\xbc\xc3\x9f" "e x");
+  EXPECT_EQ(DecodeHeader("plain =? not a word"), "plain =? not a word");
+}
+
+TEST(Mime, EncodeRoundTrip) {
+  EXPECT_EQ(EncodeHeader("KVM: plain"), "KVM: plain");
+  std::string text = "KVM: ";
+  for (int i = 0; i < 30; ++i) text += "Gr\xc3\xbc\xc3\x9f" "e ";
+  std::string enc = EncodeHeader(text);
+  for (const auto& line : SplitLines(enc)) {
+    std::string w = line[0] == ' ' ? line.substr(1) : line;
+    EXPECT_LE(w.size(), 75u) << w;
+    EXPECT_EQ(w.rfind("=?UTF-8?q?", 0), 0u) << w;
+  }
+  EXPECT_EQ(DecodeHeader(enc), text);
+  EXPECT_EQ(EncodeMailbox("A B", "a@b"), "A B <a@b>");
+  EXPECT_EQ(EncodeMailbox("Doe, J. \"x\"", "a@b"), "\"Doe, J. \\\"x\\\"\" <a@b>");
+  EXPECT_EQ(DecodeHeader(EncodeMailbox("Andr\xc3\xa9", "a@b")), "Andr\xc3\xa9 <a@b>");
+}
+
+TEST(Lint, NonAsciiSubjectAndAuthor) {
+  Patch p = ParsePatch(
+      "From: =?UTF-8?q?Andr=C3=A9?= <a@b>\nSubject: [PATCH] =?UTF-8?q?lib:=20Gr=C3=BC=C3=9Fe?=\n\nWhy.\n\n"
+      "Signed-off-by: Andr\xc3\xa9 <a@b>\n---\ndiff --git a/x b/x\n@@ -1 +1 @@\n-a\n+b\n",
+      "f");
+  EXPECT_EQ(p.Summary(), "lib: Gr\xc3\xbc\xc3\x9f" "e");
+  EXPECT_EQ(p.Author(), "Andr\xc3\xa9 <a@b>");
+  EXPECT_TRUE(LintPatch(p, Identity{"Andr\xc3\xa9", "a@b"}).empty());
 }
 
 TEST(Lint, SubjectPrefixRule) {

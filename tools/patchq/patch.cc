@@ -7,6 +7,7 @@
 
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
+#include "tools/patchq/mime.h"
 
 namespace patchq {
 namespace {
@@ -59,7 +60,9 @@ std::string StripSubjectTags(const std::string& subject) {
   return s;
 }
 
-std::string Patch::Summary() const { return StripSubjectTags(Subject()); }
+std::string Patch::Summary() const { return StripSubjectTags(DecodeHeader(Subject())); }
+
+std::string Patch::Author() const { return DecodeHeader(HeaderValue("From")); }
 
 Patch ParsePatch(const std::string& text, const std::string& file) {
   Patch p;

@@ -33,8 +33,10 @@ struct Patch {
   std::string HeaderValue(const std::string& name) const;
   int HeaderLine(const std::string& name) const;  // 0 when absent
   std::string Subject() const { return HeaderValue("Subject"); }
-  // Subject without leading "[PATCH ...]" tags.
+  // Subject decoded (RFC 2047) without leading "[PATCH ...]" tags.
   std::string Summary() const;
+  // From: decoded ("Name <email>").
+  std::string Author() const;
 };
 
 // Throws Error("file:line: ...") when the text is not a well-formed patch.
