@@ -51,9 +51,14 @@ struct Verdict {
   std::vector<std::string> details;  // printed indented under the FAIL line
 };
 
-void RunCheckpatch(const std::string& checkpatch, const fs::path& file, const std::string& name, Verdict* v) {
+void RunCheckpatch(const std::string& checkpatch, const fs::path& file, const std::string& name,
+                   const fs::path& confdir, Verdict* v) {
   RunOptions ro;
   ro.merge_stderr = true;
+  // checkpatch reads .checkpatch.conf from the working directory and $HOME:
+  // point both at an empty directory so the verdict is the same for everyone.
+  ro.cwd = confdir.string();
+  ro.env["HOME"] = confdir.string();
   RunResult r = Run({"perl", checkpatch, "--strict", "--no-tree", "--terse", "--no-summary", "--show-types",
                      "--color=never", file.string()},
                     ro);
@@ -93,13 +98,14 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
   const Series series = ReadSeries(series_path);
   const Identity identity = ReadIdentity(opts.repo);
   const std::string base = BaseCommit(opts.tree);
-  const std::string checkpatch =
-      opts.checkpatch.empty() ? (fs::path(opts.tree) / "scripts/checkpatch.pl").string() : opts.checkpatch;
+  const std::string checkpatch = fs::absolute(
+      opts.checkpatch.empty() ? fs::path(opts.tree) / "scripts/checkpatch.pl" : fs::path(opts.checkpatch)).string();
   if (!fs::exists(checkpatch)) throw Error(checkpatch, 0, "checkpatch not found (expected the tree's scripts/checkpatch.pl)");
 
   TempDir tmp("patchq-check");
   const fs::path qpatches = tmp.path() / "patches";
   fs::create_directories(qpatches);
+  fs::create_directories(tmp.path() / "conf");
   // The quilt series lists the patches that exist; a missing one is a FAIL.
   std::string qseries;
   for (const auto& e : series.patches) {
@@ -148,7 +154,7 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
       } catch (const Error& err) {
         v.reasons.push_back(std::string("malformed: ") + err.what());
       }
-      RunCheckpatch(checkpatch, file, e.name, &v);
+      RunCheckpatch(checkpatch, fs::absolute(file), e.name, tmp.path() / "conf", &v);
 
       if (!stopped_at.empty()) {
         v.reasons.push_back("not applied: quilt stopped at " + stopped_at);
