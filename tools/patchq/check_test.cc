@@ -22,6 +22,7 @@ struct CheckRun {
   CheckResult result;
   std::vector<std::string> lines;  // stdout lines
   std::string text;
+  std::string log;  // stderr
 };
 
 class CheckTest : public ::testing::Test {
@@ -42,6 +43,7 @@ class CheckTest : public ::testing::Test {
     r.result = patchq::Check(o, out, log);
     r.text = out.str();
     r.lines = SplitLines(r.text);
+    r.log = log.str();
     return r;
   }
 };
@@ -55,8 +57,23 @@ TEST_F(CheckTest, GoodSeriesPasses) {
             "PASS 0002-lib-greet-Add-farewell.patch\n"
             "PASS 0003-docs-README-Describe-lib-greet.c.patch\n"
             "3 passed, 0 failed\n");
-  // The scratch worktree is gone again.
+  // Only the files the patches touch were taken from base.
+  EXPECT_NE(r.log.find("(only the 3 paths the patches touch)"), std::string::npos) << r.log;
   EXPECT_EQ(SplitLines(GitIn(tree, {"worktree", "list"})).size(), 1u);
+}
+
+TEST_F(CheckTest, SparseAndFullTreeAgree) {
+  auto g = GoodPatches();
+  std::vector<RepoPatch> series = {g[0], {"0002-stale.patch", "bad/stale.patch"}, g[1],
+                                   {"0004-no-prefix.patch", "bad/no-prefix.patch"}};
+  CheckRun sparse = Check(series);
+  CheckRun full = Check(series, {"true"});  // a build needs the full worktree
+  EXPECT_NE(full.log.find("(full worktree)"), std::string::npos) << full.log;
+  EXPECT_EQ(sparse.text, full.text);
+  EXPECT_EQ(sparse.result.failed, 3);
+  // The full worktree is removed again, git metadata included.
+  EXPECT_EQ(SplitLines(GitIn(tree, {"worktree", "list"})).size(), 1u);
+  EXPECT_FALSE(fs::exists(tree / ".git/worktrees/src"));
 }
 
 TEST_F(CheckTest, MissingFileAndCheckpatch) {

@@ -90,7 +90,22 @@ TEST(Patch, ParsesGoodFixture) {
   ASSERT_EQ(p.files.size(), 2u);
   EXPECT_EQ(p.files[0].path, "lib/greet.c");
   EXPECT_EQ(p.files[1].path, "lib/greet.h");
+  EXPECT_EQ(p.files[1].old_path, "lib/greet.h");
+  EXPECT_EQ(p.files[1].line, 28);
+  EXPECT_FALSE(p.files[1].quoted);
   EXPECT_TRUE(LintPatch(p, TestIdentity()).empty());
+}
+
+TEST(Patch, RenameAndQuotedPaths) {
+  Patch p = ParsePatch(
+      "From: A <a@b>\nSubject: [PATCH] a: b\n\nWhy.\n---\n"
+      "diff --git a/old/x.c b/new/x.c\nsimilarity index 100%\nrename from old/x.c\nrename to new/x.c\n"
+      "diff --git \"a/sp ace\" \"b/sp ace\"\n@@ -1 +1 @@\n-a\n+b\n",
+      "f");
+  ASSERT_EQ(p.files.size(), 2u);
+  EXPECT_EQ(p.files[0].old_path, "old/x.c");
+  EXPECT_EQ(p.files[0].path, "new/x.c");
+  EXPECT_TRUE(p.files[1].quoted);
 }
 
 TEST(Patch, FoldedSubject) {

@@ -24,12 +24,21 @@ bool ParseHunkHeader(const std::string& line, long* old_n, long* new_n) {
   return true;
 }
 
-std::string DiffPath(const std::string& line) {
-  // "diff --git a/x b/x": take the b/ side (paths with spaces are rare; use
-  // the last " b/" split).
-  size_t pos = line.rfind(" b/");
-  if (pos == std::string::npos) return line.substr(11);
-  return line.substr(pos + 3);
+DiffFile DiffPaths(const std::string& line, int lineno) {
+  // "diff --git a/OLD b/NEW"; a name with " b/" in it is ambiguous, take the
+  // last split.
+  DiffFile f;
+  f.line = lineno;
+  const std::string rest = line.substr(11);
+  size_t pos = rest.rfind(" b/");
+  if (rest.rfind("a/", 0) != 0 || pos == std::string::npos) {
+    f.old_path = f.path = rest;
+    f.quoted = true;
+    return f;
+  }
+  f.old_path = rest.substr(2, pos - 2);
+  f.path = rest.substr(pos + 3);
+  return f;
 }
 
 }  // namespace
@@ -156,7 +165,7 @@ Patch ParsePatch(const std::string& text, const std::string& file) {
       continue;
     }
     if (StartsWith(l, "diff --git ")) {
-      p.files.push_back({DiffPath(l), lineno});
+      p.files.push_back(DiffPaths(l, lineno));
       in_file = true;
       after_hunk = false;
       continue;

@@ -15,8 +15,12 @@ struct Header {
 };
 
 struct DiffFile {
-  std::string path;  // b/ side without the prefix (a/ side when deleted)
-  int line = 0;      // line of its "diff --git"
+  std::string old_path;  // a/ side without the prefix
+  std::string path;      // b/ side without the prefix
+  int line = 0;          // line of its "diff --git"
+  // Git quotes unusual names ("diff --git \"a/x y\" ..."); those are kept
+  // as written and flagged.
+  bool quoted = false;
 };
 
 struct Patch {
