@@ -33,7 +33,8 @@ Commands:
            commit per patch; committer = IDENTITY, dates = the patch's Date:,
            so the commits are the same on every machine
              --force       discard uncommitted changes / an unfinished git am
-  check    in a scratch worktree of base, for each patch in order: From: is
+  check    in a scratch copy of base (only the files the patches touch; a
+           full git worktree with --build), for each patch in order: From: is
            IDENTITY, "subsystem: summary" subject, changelog body,
            Signed-off-by: IDENTITY, no message line starting "From ",
            well-formed diff, the tree's checkpatch.pl --strict clean, applies
