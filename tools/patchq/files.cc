@@ -53,6 +53,13 @@ bool WriteFileIfChanged(const fs::path& p, const std::string& data) {
   return true;
 }
 
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
 std::vector<std::string> SplitLines(const std::string& s) {
   std::vector<std::string> lines;
   size_t pos = 0;

@@ -1,5 +1,5 @@
-// Small filesystem helpers: whole-file read/write, write-if-changed, and an
-// RAII temporary directory.
+// Small file and text helpers: whole-file read/write, write-if-changed, line
+// splitting, and an RAII temporary directory.
 #pragma once
 
 #include <filesystem>
@@ -16,6 +16,9 @@ bool ReadFileIfExists(const fs::path& p, std::string* out);
 void WriteFile(const fs::path& p, const std::string& data);
 // Writes only when the bytes differ; returns true when it wrote.
 bool WriteFileIfChanged(const fs::path& p, const std::string& data);
+
+// Without leading and trailing spaces, tabs, CRs and newlines.
+std::string Trim(const std::string& s);
 
 // Splits into lines without their '\n' (a final line without '\n' counts).
 std::vector<std::string> SplitLines(const std::string& s);

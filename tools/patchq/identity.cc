@@ -5,16 +5,6 @@
 #include "tools/patchq/subprocess.h"
 
 namespace patchq {
-namespace {
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-}  // namespace
 
 Identity ParseIdentity(const std::string& text, const std::string& file) {
   Identity id;
@@ -45,7 +35,6 @@ Identity GitUserIdentity(const std::string& dir) {
   auto get = [&](const std::string& key) {
     RunResult r = Run({"git", "-C", dir, "config", key});
     std::string v = Trim(r.out);
-    while (!v.empty() && v.back() == '\n') v.pop_back();
     if (!r.ok() || v.empty()) {
       throw Error(dir, 0, "git config " + key + " is not set (the mbox From: is the submitter's git identity)");
     }

@@ -8,13 +8,6 @@
 namespace patchq {
 namespace {
 
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
 bool IsCommentOrBlank(const std::string& line) {
   std::string t = Trim(line);
   return t.empty() || t[0] == '#';
