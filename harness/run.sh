@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--show-output) export HARNESS_SHOW_OUTPUT=1 ;;
 	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 	-*) echo "harness: unknown option $1" >&2; exit 2 ;;
-	*) bins+=("$1"); tests+=("$(basename "$1"): $(basename "$1")") ;;
+	*) bins+=("$1"); tests+=("$(basename "$1"): /bin/$(basename "$1")") ;;
 	esac
 	shift
 done

@@ -15,14 +15,13 @@ args=(--kernel "$kernel" --test-timeout 600 --timeout 2400 bazel-bin/harness/kvm
 for t in memslot2_test guest_memfd_test attributes_test private_mem_test race_test; do
 	args+=("bazel-bin/selftests/$t")
 done
-args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: gmem-vmm-static --mode sw-protected')
+args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
 
 gating=$REPO/selftests/upstream/gating
-if [ -s "$gating" ] && grep -qv -E '^\s*(#|$)' "$gating"; then
-	"$REPO/scripts/upstream-selftests.sh" >&2 || die "building upstream selftests failed"
-	while read -r name bin rest; do
-		case "$name" in '#'* | '') continue ;; esac
-		args+=(--bin "$OUT/selftests-6.12/$bin" --test "$name: $(basename "$bin") $rest")
-	done <"$gating"
-fi
+"$REPO/scripts/upstream-selftests.sh" >&2 || die "building upstream selftests failed"
+while read -r name bin rest; do
+	grep -qx "$name" "$gating" || continue
+	args+=(--file "$OUT/selftests-6.12/$bin:/upstream/$(basename "$bin")")
+	args+=(--test "upstream-$name: /upstream/$(basename "$bin") $rest")
+done < <("$REPO/scripts/upstream-selftests.sh" --list)
 exec harness/run.sh "${args[@]}"

@@ -21,4 +21,4 @@ say "booting the patched kernel; inside it: a plain KVM guest, then the guest_me
 harness/run.sh "${verbose[@]}" --show-output --kernel "$bzimage" --test-timeout 600 --timeout 1200 \
 	bazel-bin/harness/kvm_smoke \
 	--bin bazel-bin/vmm/gmem-vmm-static \
-	--test 'confidential-guest: gmem-vmm-static --mode sw-protected --ram 64M'
+	--test 'confidential-guest: /bin/gmem-vmm-static --mode sw-protected --ram 64M'
