@@ -30,8 +30,10 @@ Commands:
            gets "# base-tree: <sha of base>")
              --dry-run     report what would change; exit 1 if anything would
   import   reset the tree to base and apply the series with git am, one
-           commit per patch; committer = IDENTITY, dates = the patch's Date:,
-           so the commits are the same on every machine
+           commit per patch; author from the patch, committer = IDENTITY,
+           author and committer date = the fixed date export writes (another
+           Date: is taken as that, with a note), so the commits are the same
+           on every machine
              --force       discard uncommitted changes / an unfinished git am
   check    in a scratch copy of base (only the files the patches touch; a
            full git worktree with --build), for each patch in order: From: is
