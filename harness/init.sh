@@ -2,7 +2,7 @@
 # PID 1 of the harness initramfs: run every test in /tests.list, report each
 # one's exit code and the kernel messages it caused, then power off.
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
