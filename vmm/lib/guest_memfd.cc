@@ -1,0 +1,59 @@
+#include "vmm/lib/guest_memfd.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "vmm/lib/vm.h"
+#include "vmm/uapi/kvm_gmem.h"
+
+namespace gmem {
+
+Result<GuestMemfd> GuestMemfd::Create(const Vm& vm, uint64_t size,
+                                      uint64_t flags) {
+  gmem_create_guest_memfd args{};
+  args.size = size;
+  args.flags = flags;
+  int fd = ::ioctl(vm.fd(), GMEM_CREATE_GUEST_MEMFD, &args);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOTTY)
+      return Error::Sys("KVM_CREATE_GUEST_MEMFD", err,
+                        "this kernel has no guest_memfd", kExitUnsupported);
+    if (err == EINVAL && flags)
+      return Error::Sys("KVM_CREATE_GUEST_MEMFD", err,
+                        "the kernel rejected the flags or the size",
+                        kExitUnsupported);
+    if (err == ENOMEM || err == ENOSPC)
+      return Error::Sys("KVM_CREATE_GUEST_MEMFD", err,
+                        "ask for less guest RAM", kExitUsage);
+    return Error::Sys("KVM_CREATE_GUEST_MEMFD", err);
+  }
+  return GuestMemfd(UniqueFd(fd), size, flags);
+}
+
+Result<Mapping> GuestMemfd::Map() const {
+  void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd_.get(), 0);
+  if (p == MAP_FAILED)
+    return Error::Sys("mmap(guest_memfd)", errno,
+                      "the kernel needs GUEST_MEMFD_FLAG_MMAP support");
+  return Mapping(p, size_);
+}
+
+Status GuestMemfd::Allocate(uint64_t offset, uint64_t len) const {
+  if (::fallocate(fd_.get(), 0, static_cast<off_t>(offset),
+                  static_cast<off_t>(len)) < 0)
+    return Error::Sys("fallocate(guest_memfd)", errno);
+  return Ok{};
+}
+
+Status GuestMemfd::PunchHole(uint64_t offset, uint64_t len) const {
+  if (::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  static_cast<off_t>(offset), static_cast<off_t>(len)) < 0)
+    return Error::Sys("fallocate(guest_memfd, PUNCH_HOLE)", errno);
+  return Ok{};
+}
+
+}  // namespace gmem

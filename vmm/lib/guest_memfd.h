@@ -1,0 +1,35 @@
+// A guest_memfd file: create, map (when the kernel allows), allocate and
+// punch holes.
+#pragma once
+
+#include <cstdint>
+
+#include "vmm/lib/result.h"
+#include "vmm/lib/unique_fd.h"
+
+namespace gmem {
+
+class Vm;
+
+class GuestMemfd {
+ public:
+  static Result<GuestMemfd> Create(const Vm& vm, uint64_t size, uint64_t flags);
+
+  int fd() const { return fd_.get(); }
+  uint64_t size() const { return size_; }
+  uint64_t flags() const { return flags_; }
+
+  // mmap() of the whole file, shared; needs GUEST_MEMFD_FLAG_MMAP.
+  Result<Mapping> Map() const;
+  Status Allocate(uint64_t offset, uint64_t len) const;
+  Status PunchHole(uint64_t offset, uint64_t len) const;
+
+ private:
+  GuestMemfd(UniqueFd fd, uint64_t size, uint64_t flags)
+      : fd_(std::move(fd)), size_(size), flags_(flags) {}
+  UniqueFd fd_;
+  uint64_t size_;
+  uint64_t flags_;
+};
+
+}  // namespace gmem

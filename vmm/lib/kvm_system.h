@@ -1,0 +1,42 @@
+// /dev/kvm: open it, and probe what the running kernel offers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "vmm/lib/result.h"
+#include "vmm/lib/unique_fd.h"
+
+namespace gmem {
+
+struct Capabilities {
+  int api_version = 0;
+  bool user_memory2 = false;
+  bool guest_memfd = false;
+  uint64_t guest_memfd_flags = 0;  // KVM_CAP_GUEST_MEMFD_FLAGS mask
+  uint64_t vm_types = 0;           // KVM_CAP_VM_TYPES mask (bit per type)
+  uint64_t memory_attributes = 0;  // supported attribute mask
+  uint64_t exit_hypercall = 0;     // hypercalls that can exit to userspace
+
+  bool SupportsVmType(unsigned type) const {
+    return type < 64 && (vm_types >> type) & 1;
+  }
+  std::string Describe() const;
+};
+
+class KvmSystem {
+ public:
+  static Result<KvmSystem> Open(const std::string& path = "/dev/kvm");
+
+  int fd() const { return fd_.get(); }
+  // KVM_CHECK_EXTENSION on /dev/kvm; negative results read as 0.
+  int64_t Check(long cap) const;
+  Capabilities Probe() const;
+  Result<int> VcpuMmapSize() const;
+
+ private:
+  explicit KvmSystem(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace gmem
