@@ -169,7 +169,7 @@ KVM_HC_MAP_GPA_RANGE, a message through shared memory) and summarise.
   --mode sw-protected   KVM_X86_SW_PROTECTED_VM; work RAM private in
                         guest_memfd, converted on KVM_EXIT_HYPERCALL and
                         KVM_EXIT_MEMORY_FAULT (attributes + punch hole)
-  --ram SIZE            guest RAM, multiple of 2 MiB, >= 8 MiB (default 64M)
+  --ram SIZE            guest RAM, multiple of 2 MiB, >= 8 MiB (default 32M)
   --backing gmem|anon   default mode only: anon = ordinary anonymous memory,
                         for comparison (default gmem)
   --hypercall auto|insn|port

@@ -18,7 +18,7 @@ enum class HcChannel { kAuto, kInstruction, kPort };
 struct Options {
   Mode mode = Mode::kDefault;
   Backing backing = Backing::kGuestMemfd;
-  uint64_t ram_size = 64ull << 20;
+  uint64_t ram_size = 32ull << 20;
   std::string payload_path;  // empty: the embedded payload
   std::string kvm_path = "/dev/kvm";
   bool json = false;
