@@ -251,6 +251,8 @@ Result<Summary> RunGuest(const KvmSystem& kvm, const Capabilities& caps,
   bi.ram_size = ram;
   bi.work_gpa = abi::kWorkGpa;
   bi.work_size = ram - abi::kWorkGpa;
+  if (cfg.bench_only && cfg.fill_limit && cfg.fill_limit < bi.work_size)
+    bi.work_size = cfg.fill_limit;
   bi.fill_seed = 0x5eed0000ull + ram;
   bi.bench_only = cfg.bench_only;
   bi.flags = hc_exits ? abi::kFlagHypercallExits : 0;

@@ -21,6 +21,7 @@ struct RunConfig {
   uint64_t ram_size = 0;
   std::span<const uint8_t> payload_file;
   bool bench_only = false;
+  uint64_t fill_limit = 0;  // bench: fill at most this much (0 = all)
   unsigned timeout_s = 120;
   HcChannel hypercall = HcChannel::kAuto;
   std::chrono::steady_clock::time_point t0;  // "time zero" for the summary

@@ -121,6 +121,8 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
             ParseSize(list.substr(start, comma - start)), "--bench-sizes"));
         start = comma + 1;
       }
+    } else if (a == "--bench-fill") {
+      o.bench_fill = GMEM_TRY_CTX(ParseSize(GMEM_TRY(need())), "--bench-fill");
     } else if (a == "--timeout") {
       std::string t = GMEM_TRY(need());
       char* end = nullptr;
@@ -184,6 +186,8 @@ KVM_HC_MAP_GPA_RANGE, a message through shared memory) and summarise.
   --probe               print the kernel's guest_memfd capabilities and exit
   --bench               benchmark guest_memfd vs anonymous backing
   --bench-sizes LIST    sizes for --bench (default 1G,4G)
+  --bench-fill SIZE     fill only this much of each benchmark guest (default:
+                        all of it; for hosts that emulate guest code)
   --timeout SECONDS     give up on a stuck guest (default 120)
   --kvm PATH            KVM device (default /dev/kvm)
   -h, --help            this text
