@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include "vmm/lib/machine.h"
+#include "vmm/uapi/kvm_gmem.h"
+
+namespace gmem {
+namespace {
+
+Capabilities Host618() {  // this machine's 6.18 host kernel
+  Capabilities c;
+  c.user_memory2 = true;
+  c.guest_memfd = true;
+  c.guest_memfd_flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+  c.vm_types = 1u << KVM_X86_DEFAULT_VM;
+  c.exit_hypercall = 1u << KVM_HC_MAP_GPA_RANGE;
+  return c;
+}
+
+TEST(ModeSupport, DefaultModeOnUpstream618) {
+  EXPECT_TRUE(CheckModeSupported(Host618(), Mode::kDefault, Backing::kGuestMemfd).ok());
+}
+
+TEST(ModeSupport, KernelWithoutGuestMemfdIsASkip) {
+  Capabilities c;  // e.g. plain 6.1
+  c.user_memory2 = true;
+  auto s = CheckModeSupported(c, Mode::kDefault, Backing::kGuestMemfd);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), kExitUnsupported);
+  EXPECT_NE(s.error().message().find("KVM_CAP_GUEST_MEMFD"), std::string::npos);
+  EXPECT_NE(s.error().message().find("GUEST_MEMFD_FLAG_MMAP"), std::string::npos);
+  // Anonymous backing needs none of it.
+  EXPECT_TRUE(CheckModeSupported(c, Mode::kDefault, Backing::kAnonymous).ok());
+}
+
+TEST(ModeSupport, SwProtectedNeedsTypeAttributesAndExits) {
+  auto s = CheckModeSupported(Host618(), Mode::kSwProtected, Backing::kGuestMemfd);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), kExitUnsupported);
+  EXPECT_NE(s.error().message().find("KVM_X86_SW_PROTECTED_VM"), std::string::npos);
+  EXPECT_NE(s.error().message().find("KVM_MEMORY_ATTRIBUTE_PRIVATE"), std::string::npos);
+  Capabilities c = Host618();
+  c.vm_types |= 1u << KVM_X86_SW_PROTECTED_VM;
+  c.memory_attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+  EXPECT_TRUE(CheckModeSupported(c, Mode::kSwProtected, Backing::kGuestMemfd).ok());
+  c.exit_hypercall = 0;
+  EXPECT_FALSE(CheckModeSupported(c, Mode::kSwProtected, Backing::kGuestMemfd).ok());
+}
+
+TEST(ModeSupport, ExplicitHypercallChannelWins) {
+  EXPECT_EQ(ResolveHcChannel(HcChannel::kPort, Mode::kSwProtected), HcChannel::kPort);
+  EXPECT_EQ(ResolveHcChannel(HcChannel::kInstruction, Mode::kDefault),
+            HcChannel::kInstruction);
+  EXPECT_EQ(ResolveHcChannel(HcChannel::kAuto, Mode::kSwProtected),
+            HcChannel::kInstruction);
+}
+
+}  // namespace
+}  // namespace gmem
