@@ -1,6 +1,8 @@
 #include "vmm/bench.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "vmm/lib/machine.h"
 #include "vmm/lib/summary.h"
@@ -16,9 +18,10 @@ Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
       "gmem-vmm benchmark (default VM, one vCPU; fill = guest writes " +
       (o.bench_fill ? "the first " + FormatSize(o.bench_fill) + " of RAM above 4 MiB"
                     : std::string("all RAM above 4 MiB")) +
-      " once with rep stosq)\n";
+      " once with rep stosq; median of " + std::to_string(o.bench_reps) +
+      " runs)\n";
   std::snprintf(line, sizeof line, "%-8s %-12s %14s %12s %14s\n", "RAM",
-                "backing", "first insn ms", "filled", "fill GiB/s");
+                "backing", "first insn ms", "filled", "fill MiB/s");
   out += line;
   std::string ratios = "ratios gmem/anon:\n";
   for (uint64_t size : o.bench_sizes) {
@@ -26,7 +29,10 @@ Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
       out += FormatSize(size) + ": skipped, " + s.error().message() + "\n";
       continue;
     }
-    Summary res[2];
+    struct Median {
+      double first_ms, mibps;
+      uint64_t filled;
+    } res[2];
     for (int i = 0; i < 2; i++) {
       Backing b = i == 0 ? Backing::kGuestMemfd : Backing::kAnonymous;
       if (progress)
@@ -41,21 +47,30 @@ Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
       cfg.timeout_s = o.timeout_s;
       cfg.hypercall = o.hypercall;
       cfg.t0 = std::chrono::steady_clock::now();
-      res[i] = GMEM_TRY_CTX(RunGuest(kvm, caps, cfg), "benchmark run");
-      if (!res[i].passed)
-        return Error::Msg("benchmark guest failed: " + res[i].verdict,
-                          kExitGuestFailed);
-      std::snprintf(line, sizeof line, "%-8s %-12s %14.3f %12s %14.4f\n",
-                    FormatSize(size).c_str(), BackingName(b),
-                    res[i].first_instruction_ms,
-                    FormatSize(res[i].fill_bytes).c_str(), FillGiBps(res[i]));
+      std::vector<double> first, rate;
+      uint64_t filled = 0;
+      for (unsigned rep = 0; rep < o.bench_reps; rep++) {
+        cfg.t0 = std::chrono::steady_clock::now();
+        Summary r = GMEM_TRY_CTX(RunGuest(kvm, caps, cfg), "benchmark run");
+        if (!r.passed)
+          return Error::Msg("benchmark guest failed: " + r.verdict,
+                            kExitGuestFailed);
+        first.push_back(r.first_instruction_ms);
+        rate.push_back(FillGiBps(r) * 1024);
+        filled = r.fill_bytes;
+      }
+      std::sort(first.begin(), first.end());
+      std::sort(rate.begin(), rate.end());
+      res[i] = {first[first.size() / 2], rate[rate.size() / 2], filled};
+      std::snprintf(line, sizeof line, "%-8s %-12s %14.3f %12s %14.1f\n",
+                    FormatSize(size).c_str(), BackingName(b), res[i].first_ms,
+                    FormatSize(res[i].filled).c_str(), res[i].mibps);
       out += line;
     }
     std::snprintf(line, sizeof line,
                   "  %-8s first instruction %.2fx, fill throughput %.2fx\n",
                   FormatSize(size).c_str(),
-                  res[0].first_instruction_ms / res[1].first_instruction_ms,
-                  FillGiBps(res[0]) / FillGiBps(res[1]));
+                  res[0].first_ms / res[1].first_ms, res[0].mibps / res[1].mibps);
     ratios += line;
   }
   return out + ratios;

@@ -123,6 +123,13 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       }
     } else if (a == "--bench-fill") {
       o.bench_fill = GMEM_TRY_CTX(ParseSize(GMEM_TRY(need())), "--bench-fill");
+    } else if (a == "--bench-reps") {
+      std::string t = GMEM_TRY(need());
+      char* end = nullptr;
+      unsigned long v = std::strtoul(t.c_str(), &end, 10);
+      if (t.empty() || *end || v == 0 || v > 100)
+        return Error::Msg("--bench-reps: 1..100", kExitUsage);
+      o.bench_reps = static_cast<unsigned>(v);
     } else if (a == "--timeout") {
       std::string t = GMEM_TRY(need());
       char* end = nullptr;
@@ -188,6 +195,7 @@ KVM_HC_MAP_GPA_RANGE, a message through shared memory) and summarise.
   --bench-sizes LIST    sizes for --bench (default 1G,4G)
   --bench-fill SIZE     fill only this much of each benchmark guest (default:
                         all of it; for hosts that emulate guest code)
+  --bench-reps N         runs per configuration, medians reported (default 3)
   --timeout SECONDS     give up on a stuck guest (default 120)
   --kvm PATH            KVM device (default /dev/kvm)
   -h, --help            this text

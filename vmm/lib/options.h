@@ -27,6 +27,7 @@ struct Options {
   bool probe = false;    // print capabilities and exit
   bool bench = false;
   std::vector<uint64_t> bench_sizes = {1ull << 30, 4ull << 30};
+  unsigned bench_reps = 3;
   uint64_t bench_fill = 0;  // 0: fill all of each guest's RAM
   unsigned timeout_s = 120;
   HcChannel hypercall = HcChannel::kAuto;

@@ -55,7 +55,7 @@ std::string FormatTable(const Summary& s) {
       {"first guest instruction",
        s.first_instruction_ms < 0 ? "never" : Fmt("%.3f ms", s.first_instruction_ms)},
       {"guest fill", FormatSize(s.fill_bytes) + " in " + Fmt("%.1f ms", s.fill_ms) +
-                         " (" + Fmt("%.2f GiB/s", FillGiBps(s)) + ")"},
+                         " (" + Fmt("%.1f MiB/s", FillGiBps(s) * 1024) + ")"},
       {"total time", Fmt("%.1f ms", s.total_ms)},
       {"guest message", s.guest_message.empty() ? "(none)" : s.guest_message},
       {"host view of private memory", s.host_isolation},

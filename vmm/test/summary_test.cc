@@ -35,7 +35,7 @@ TEST(Summary, TableHasEveryRow) {
         "pages private at exit       | 0", "pages shared at exit        | 16384",
         "to shared (MAP_GPA_RANGE)   | 3 requests, 96 pages",
         "to private (MAP_GPA_RANGE)  | 2 requests, 80 pages", "hlt=1, io=190",
-        "1.500 ms", "2.00 GiB/s", "1000.0 ms"})
+        "1.500 ms", "2048.0 MiB/s", "1000.0 ms"})
     EXPECT_NE(t.find(s), std::string::npos) << s << "\n" << t;
 }
 
