@@ -67,39 +67,49 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       a = a.substr(0, eq);
       has_val = true;
     }
-    auto need = [&]() -> Result<std::string> {
-      if (has_val) return val;
-      if (i + 1 >= args.size())
+    static const char* const kTakesValue[] = {
+        "--mode", "--ram", "--backing", "--hypercall", "--payload", "--kvm",
+        "--bench-sizes", "--bench-fill", "--bench-reps", "--timeout"};
+    std::string v;  // the option's value, when it takes one
+    for (const char* name : kTakesValue) {
+      if (a != name) continue;
+      if (has_val) {
+        v = val;
+      } else if (i + 1 < args.size()) {
+        v = args[++i];
+      } else {
         return Error::Msg(a + " needs a value", kExitUsage);
-      return args[++i];
-    };
+      }
+    }
+    if (has_val && v.empty() && !val.empty())
+      return Error::Msg(a + " takes no value", kExitUsage);
     if (a == "-h" || a == "--help") {
       o.help = true;
     } else if (a == "--mode") {
-      std::string m = GMEM_TRY(need());
+      const std::string& m = v;
       if (m == "default") o.mode = Mode::kDefault;
       else if (m == "sw-protected") o.mode = Mode::kSwProtected;
       else return Error::Msg("unknown mode '" + m + "' (default, sw-protected)",
                              kExitUsage);
     } else if (a == "--ram") {
-      o.ram_size = GMEM_TRY_CTX(ParseSize(GMEM_TRY(need())), "--ram");
+      o.ram_size = GMEM_TRY_CTX(ParseSize(v), "--ram");
     } else if (a == "--backing") {
-      std::string b = GMEM_TRY(need());
+      const std::string& b = v;
       if (b == "gmem" || b == "guest_memfd") o.backing = Backing::kGuestMemfd;
       else if (b == "anon" || b == "anonymous") o.backing = Backing::kAnonymous;
       else return Error::Msg("unknown backing '" + b + "' (gmem, anon)",
                              kExitUsage);
     } else if (a == "--hypercall") {
-      std::string h = GMEM_TRY(need());
+      const std::string& h = v;
       if (h == "auto") o.hypercall = HcChannel::kAuto;
       else if (h == "insn" || h == "instruction") o.hypercall = HcChannel::kInstruction;
       else if (h == "port") o.hypercall = HcChannel::kPort;
       else return Error::Msg("unknown hypercall channel '" + h +
                              "' (auto, insn, port)", kExitUsage);
     } else if (a == "--payload") {
-      o.payload_path = GMEM_TRY(need());
+      o.payload_path = v;
     } else if (a == "--kvm") {
-      o.kvm_path = GMEM_TRY(need());
+      o.kvm_path = v;
     } else if (a == "--json") {
       o.json = true;
     } else if (a == "-q" || a == "--quiet") {
@@ -111,7 +121,7 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
     } else if (a == "--bench") {
       o.bench = true;
     } else if (a == "--bench-sizes") {
-      std::string list = GMEM_TRY(need());
+      const std::string& list = v;
       o.bench_sizes.clear();
       size_t start = 0;
       while (start <= list.size()) {
@@ -122,16 +132,16 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
         start = comma + 1;
       }
     } else if (a == "--bench-fill") {
-      o.bench_fill = GMEM_TRY_CTX(ParseSize(GMEM_TRY(need())), "--bench-fill");
+      o.bench_fill = GMEM_TRY_CTX(ParseSize(v), "--bench-fill");
     } else if (a == "--bench-reps") {
-      std::string t = GMEM_TRY(need());
+      const std::string& t = v;
       char* end = nullptr;
       unsigned long v = std::strtoul(t.c_str(), &end, 10);
       if (t.empty() || *end || v == 0 || v > 100)
         return Error::Msg("--bench-reps: 1..100", kExitUsage);
       o.bench_reps = static_cast<unsigned>(v);
     } else if (a == "--timeout") {
-      std::string t = GMEM_TRY(need());
+      const std::string& t = v;
       char* end = nullptr;
       unsigned long v = std::strtoul(t.c_str(), &end, 10);
       if (t.empty() || *end || v == 0 || v > 86400)
