@@ -52,7 +52,7 @@ std::string FormatTable(const Summary& s) {
       {"to private (memory fault)", Conv(s.implicit_to_private)},
       {"rejected hypercalls", std::to_string(s.rejected_hypercalls)},
       {"exits", ExitsLine(s)},
-      {"first guest instruction (from start)",
+      {"first guest instruction",
        s.first_instruction_ms < 0 ? "never" : Fmt("%.3f ms", s.first_instruction_ms)},
       {"guest fill", FormatSize(s.fill_bytes) + " in " + Fmt("%.1f ms", s.fill_ms) +
                          " (" + Fmt("%.1f MiB/s", FillGiBps(s) * 1024) + ")"},
