@@ -81,6 +81,32 @@ check_err 2 "missing payload" --payload "$tmp/nope"
 check_err 4 "missing /dev/kvm" --kvm "$tmp/no-kvm"
 "$vmm" --help | grep -q -- "--mode sw-protected" || fail "--help"
 
+# A guest that fails must give exit 1: well-formed payloads whose code halts
+# without a verdict, or triple-faults (ud2, no IDT).
+if command -v python3 >/dev/null; then
+	mkpayload() {  # OUT HEXCODE
+		python3 - "$1" "$2" <<'PY'
+import struct, sys
+code = bytes.fromhex(sys.argv[2])
+h = 0x811c9dc5
+for b in code:
+    h = ((h ^ b) * 0x01000193) & 0xffffffff
+hdr = b"GMEMPAY1" + struct.pack("<IIQQQII", 1, 48, 0x100000, 0x100000, len(code), 0, h)
+open(sys.argv[1], "wb").write(hdr + code)
+PY
+	}
+	mkpayload "$tmp/halt" "f4ebfd"       # hlt; jmp .-1
+	"$vmm" --ram 8M -q --payload "$tmp/halt" >"$tmp/out" 2>&1
+	rc=$?
+	[[ $rc -eq 1 ]] || fail "halting guest: exit $rc, expected 1"
+	expect_in "$tmp/out" "FAIL: guest halted without a verdict" "first guest instruction     | never"
+	mkpayload "$tmp/ud2" "0f0b"          # ud2
+	"$vmm" --ram 8M -q --payload "$tmp/ud2" --timeout 10 >"$tmp/out" 2>&1
+	rc=$?
+	[[ $rc -eq 1 ]] || fail "faulting guest: exit $rc, expected 1 ($(cat "$tmp/out"))"
+	expect_in "$tmp/out" "| verdict" "FAIL: "
+fi
+
 # Mode 2 on this kernel: runs (0) or is reported unsupported (4), never
 # silently "passes" something it did not do.
 "$vmm" --mode sw-protected --ram 16M -q >"$tmp/m2" 2>&1
