@@ -44,8 +44,10 @@ Commands:
            "N passed, N failed"; exit 1 when anything failed.
              --checkpatch FILE  default TREE/scripts/checkpatch.pl, run as
                            perl FILE --strict --no-tree --terse --no-summary
-                           --show-types --color=never PATCH
-                           (--no-tree: the base tree has no upstream history,
+                           --show-types --ignore FILE_PATH_CHANGES
+                           --color=never PATCH (MAINTAINERS coverage of new
+                           files is left to review;
+                           --no-tree: the base tree has no upstream history,
                            so commit references could not be verified)
              --build       also build after each patch (bisectability) with
                            "scripts/kernel-build.sh --tree {dir} --out {out}"
