@@ -9,8 +9,8 @@
 #                                                 booted on KERNEL; exits with the harness's code
 #   scripts/upstream-selftests.sh --list          print NAME BINARY ARGS of every test
 #
-# The tests are listed in selftests/upstream/tests (NAME BINARY [ARGS...]); the
-# binaries of selftests/upstream/gating, if any, are built too.  Only the listed
+# The tests are listed in selftests/upstream/tests (NAME BINARY [ARGS...]);
+# selftests/upstream/gating names those that CI runs.  Only the listed
 # make targets are built, with -j2.  Cached under out/: src-6.12 (the part of the
 # tarball the build needs, re-extracted only when the tarball changes; 6.12's
 # uapi headers are installed in its usr/include, where the kvm Makefile looks),
@@ -38,7 +38,6 @@ hdr=$src/usr
 obj=$OUT/selftests-6.12-obj
 bin=$OUT/selftests-6.12
 list=$REPO/selftests/upstream/tests
-gating=$REPO/selftests/upstream/gating
 kvm=tools/testing/selftests/kvm
 
 # tests FILE: the "NAME BINARY ARGS" lines of a list, comments and blanks dropped.
@@ -48,7 +47,7 @@ tests() { [ -f "$1" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1"; true; }
 if [ "$mode" = list ]; then tests "$list"; exit 0; fi
 
 # The make targets: every listed binary, once.
-mapfile -t targets < <({ tests "$list"; tests "$gating"; } | awk '{ print $2 }' | sort -u)
+mapfile -t targets < <(tests "$list" | awk '{ print $2 }' | sort -u)
 [ ${#targets[@]} -gt 0 ] || die "no tests in $list"
 
 build() {
