@@ -83,13 +83,20 @@ for t in "${tests[@]}"; do
 done
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/initrd"
 
+# The guest kernel must not calibrate the TSC itself: under TCG on a loaded
+# host the calibration can fail, the TSC is then marked unstable with a
+# frequency of 0, and nested KVM's KVM_RUN spins forever requesting a clock
+# update it cannot compute.  Hand it the host's TSC frequency instead.
+tsc_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
+tsc_args="tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}"
+
 log=${log:-$work/console.log}
 start=$(date +%s)
 echo "harness: booting $(basename "$kernel") with ${#tests[@]} test(s), mem=$mem smp=$smp, timeout ${timeout}s" >&2
 set +e
 cmd=(timeout -s KILL "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt
 	-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$work/initrd"
-	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init"
+	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init $tsc_args"
 	-display none -serial stdio -monitor none -no-reboot -nodefaults)
 if [ $verbose = 1 ]; then
 	"${cmd[@]}" </dev/null 2>&1 | tee "$log"

@@ -47,16 +47,20 @@ make -s -C "$tree" O="$scratch" tinyconfig >/dev/null
 make -s -C "$tree" O="$scratch" olddefconfig >/dev/null
 
 # Every option asked for must have survived olddefconfig's dependency pass.
-bad=0
+# Later fragments override earlier ones (modules.config turns =y into =m).
+declare -A want=()
 while IFS= read -r line; do
-	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-	sym=${line%%=*} val=${line#*=}
+	case "$line" in CONFIG_*=*) want[${line%%=*}]=${line#*=} ;; esac
+done < <(cat "${fragments[@]}")
+bad=0
+for sym in "${!want[@]}"; do
+	val=${want[$sym]}
 	if [ "$val" = n ]; then
 		grep -qx "$sym=[ym].*" "$scratch/.config" && { warn "$sym is set, wanted n"; bad=1; }
 	else
-		grep -qx "$line" "$scratch/.config" || { warn "$sym: wanted $val, got: $(grep "^$sym=" "$scratch/.config" || echo unset)"; bad=1; }
+		grep -qx "$sym=$val" "$scratch/.config" || { warn "$sym: wanted $val, got: $(grep "^$sym=" "$scratch/.config" || echo unset)"; bad=1; }
 	fi
-done < <(cat "${fragments[@]}")
+done
 [ $bad = 0 ] || die "config fragments not satisfied"
 while IFS= read -r line; do
 	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
