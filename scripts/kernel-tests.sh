@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The tests that run inside a VM booted on our kernel, in one harness boot:
 # kvm_smoke, the project's ABI tests (selftests/), the test VMM in
-# sw-protected mode, and the gating upstream 6.12 KVM selftests
-# (selftests/upstream/gating).
+# sw-protected mode, the gating upstream 6.12 KVM selftests
+# (selftests/upstream/gating) and the series' own KVM selftests
+# (selftests/series/tests).
 #
 #   scripts/kernel-tests.sh BZIMAGE
 set -uo pipefail
@@ -24,4 +25,9 @@ while read -r name bin rest; do
 	args+=(--file "$OUT/selftests-6.12/$bin:/upstream/$(basename "$bin")")
 	args+=(--test "upstream-$name: /upstream/$(basename "$bin") $rest")
 done < <("$REPO/scripts/upstream-selftests.sh" --list)
+"$REPO/scripts/series-selftests.sh" >&2 || die "building the series selftests failed"
+while read -r name bin rest; do
+	args+=(--file "$OUT/selftests-series/$bin:/series/$(basename "$bin")")
+	args+=(--test "series-$name: /series/$(basename "$bin") $rest")
+done < <("$REPO/scripts/series-selftests.sh" --list)
 exec harness/run.sh "${args[@]}"
