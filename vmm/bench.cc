@@ -12,10 +12,21 @@ namespace gmem {
 Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
                              const Options& o, std::span<const uint8_t> payload,
                              const std::function<void(const std::string&)>& progress) {
-  GMEM_TRY(CheckModeSupported(caps, Mode::kDefault, Backing::kGuestMemfd));
+  // guest_memfd side: shared guest_memfd in a default VM where the kernel
+  // can mmap it (6.18+), else private guest_memfd in a SW-protected VM (our
+  // 6.1 series).  The anonymous side is always a default VM.
+  Mode gmem_mode = Mode::kDefault;
+  if (!CheckModeSupported(caps, Mode::kDefault, Backing::kGuestMemfd).ok()) {
+    gmem_mode = Mode::kSwProtected;
+    GMEM_TRY_CTX(CheckModeSupported(caps, gmem_mode, Backing::kGuestMemfd),
+                 "benchmark: neither shared nor private guest_memfd available");
+  }
   char line[256];
   std::string out =
-      "gmem-vmm benchmark (default VM, one vCPU; fill = guest writes " +
+      std::string("gmem-vmm benchmark (guest_memfd: ") +
+      (gmem_mode == Mode::kDefault ? "shared, default VM"
+                                   : "private, SW-protected VM") +
+      "; anonymous: default VM; one vCPU; fill = guest writes " +
       (o.bench_fill ? "the first " + FormatSize(o.bench_fill) + " of RAM above 4 MiB"
                     : std::string("all RAM above 4 MiB")) +
       " once with rep stosq; median of " + std::to_string(o.bench_reps) +
@@ -38,7 +49,7 @@ Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
       if (progress)
         progress("bench: " + FormatSize(size) + " " + BackingName(b));
       RunConfig cfg;
-      cfg.mode = Mode::kDefault;
+      cfg.mode = b == Backing::kGuestMemfd ? gmem_mode : Mode::kDefault;
       cfg.backing = b;
       cfg.ram_size = size;
       cfg.payload_file = payload;
