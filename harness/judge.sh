@@ -86,6 +86,9 @@ elif ! grep -q '^@@DONE' "$console"; then
 	grep -E -A12 "$splat" "$console" | head -40 | sed 's/^/      | /'
 	failed=$((failed + 1))
 fi
+if grep -q 'Marking TSC unstable' "$console"; then
+	echo "harness: warning: the guest kernel marked its TSC unstable; nested KVM_RUN may spin (see harness/run.sh)"
+fi
 echo "harness: guest ran ${secs}s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

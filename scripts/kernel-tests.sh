@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$REPO"
 kernel=${1:?usage: scripts/kernel-tests.sh BZIMAGE}
 
-bazel build -c opt //harness:kvm_smoke //selftests:all //vmm:gmem-vmm-static >&2 || die "bazel build failed"
+bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:all //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 args=(--kernel "$kernel" --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
 for t in memslot2_test guest_memfd_test attributes_test private_mem_test race_test; do
 	args+=("bazel-bin/selftests/$t")
