@@ -5,18 +5,36 @@
 # (selftests/upstream/gating) and the series' own KVM selftests
 # (selftests/series/tests).
 #
-#   scripts/kernel-tests.sh BZIMAGE
+#   scripts/kernel-tests.sh [--memory] BZIMAGE
+#
+# --memory runs only the tests about memory (for the KASAN + kmemleak kernel).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
-kernel=${1:?usage: scripts/kernel-tests.sh BZIMAGE}
+memory=0
+if [ "${1:-}" = --memory ]; then
+	memory=1
+	shift
+fi
+kernel=${1:?usage: scripts/kernel-tests.sh [--memory] BZIMAGE}
 
-bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:all //vmm:gmem-vmm-static >&2 || die "bazel build failed"
+bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 args=(--kernel "$kernel" --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
 for t in memslot2_test guest_memfd_test attributes_test private_mem_test race_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
+
+if [ $memory = 1 ]; then
+	# The tests about memory, for a KASAN + kmemleak kernel: guest_memfd's
+	# own ABI and lifetimes, private memory, the races and the VMM.
+	args=(--kernel "$kernel" --test-timeout 900 --timeout 2400)
+	for t in guest_memfd_test private_mem_test race_test; do
+		args+=("bazel-bin/selftests/$t")
+	done
+	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
+	exec harness/run.sh "${args[@]}"
+fi
 
 gating=$REPO/selftests/upstream/gating
 "$REPO/scripts/upstream-selftests.sh" >&2 || die "building upstream selftests failed"

@@ -5,6 +5,7 @@
 #   queue      patchq check: the series applies with quilt, headers, checkpatch --strict
 #   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
+#   kasan      the memory tests again on the KASAN + kmemleak kernel
 # The last line is "N passed, N failed, N skipped" over all stages' tests.
 #
 #   scripts/test.sh [STAGE...]     (default: all)
@@ -13,7 +14,7 @@ set -uo pipefail
 cd "$REPO"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel)
+[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel kasan)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 total_pass=0 total_fail=0 total_skip=0
@@ -51,7 +52,7 @@ if want unit; then
 	tally "$log"
 fi
 
-if want queue || want harness || want kernel; then
+if want queue || want harness || want kernel || want kasan; then
 	stage "base tree and kernel"
 	"$REPO/scripts/base-tree.sh" || die "base tree failed"
 	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
@@ -81,6 +82,14 @@ if want kernel; then
 	stage "kernel: tests on the patched kernel"
 	log=$logdir/kernel.log
 	"$REPO/scripts/kernel-tests.sh" "$bzimage" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want kasan; then
+	stage "kasan: memory tests on the KASAN + kmemleak kernel"
+	log=$logdir/kasan.log
+	kasan=$("$REPO/scripts/kernel-build.sh" --variant kasan | tail -n 1) || die "KASAN kernel build failed"
+	"$REPO/scripts/kernel-tests.sh" --memory "$kasan" 2>&1 | tee "$log"
 	tally "$log"
 fi
 
