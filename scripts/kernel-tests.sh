@@ -20,7 +20,7 @@ kernel=${1:?usage: scripts/kernel-tests.sh [--memory] BZIMAGE}
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 args=(--kernel "$kernel" --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
-for t in memslot2_test guest_memfd_test attributes_test private_mem_test race_test; do
+for t in memslot2_test guest_memfd_test attributes_test private_mem_test populate_test race_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
@@ -29,7 +29,7 @@ if [ $memory = 1 ]; then
 	# The tests about memory, for a KASAN + kmemleak kernel: guest_memfd's
 	# own ABI and lifetimes, private memory, the races and the VMM.
 	args=(--kernel "$kernel" --test-timeout 900 --timeout 2400)
-	for t in guest_memfd_test private_mem_test race_test; do
+	for t in guest_memfd_test private_mem_test populate_test race_test; do
 		args+=("bazel-bin/selftests/$t")
 	done
 	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
