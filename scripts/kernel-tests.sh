@@ -33,6 +33,11 @@ if [ $memory = 1 ]; then
 		args+=("bazel-bin/selftests/$t")
 	done
 	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
+	# The series' lifetime test closes the VM fd before the guest_memfd:
+	# what it leaks or touches after free only KASAN and kmemleak can see.
+	"$REPO/scripts/series-selftests.sh" >&2 || die "building the series selftests failed"
+	args+=(--file "$OUT/selftests-series/x86_64/guest_memfd_lifetime_test:/series/guest_memfd_lifetime_test")
+	args+=(--test "series-guest_memfd_lifetime_test: /series/guest_memfd_lifetime_test")
 	exec harness/run.sh "${args[@]}"
 fi
 
