@@ -50,7 +50,8 @@ if want unit; then
 	filter=() s=0
 	if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 		filter=(--test_tag_filters=-requires-kvm)
-		skipped=$(bazel query 'attr(tags, "requires-kvm", tests(//...))' 2>/dev/null)
+		skipped=$(bazel query 'attr(tags, "requires-kvm", tests(//...))' 2>/dev/null) ||
+			die "bazel query for the requires-kvm tests failed"
 		s=$(grep -c . <<<"$skipped")
 		warn "no usable /dev/kvm on this host ($(uname -r)): skipping $s host-KVM test(s):" $skipped
 	fi
