@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -273,17 +274,29 @@ struct ApfVm {
     regs.rip = 0x1000;
     regs.rflags = 0x202;  // IF
     if ((r = Ioctl(vcpu.get(), KVM_SET_REGS, &regs)) < 0) return Fail("KVM_SET_REGS", r);
-    // struct kvm_msrs ends in a flexible array: build it in raw storage.
-    alignas(kvm_msrs) uint8_t buf[sizeof(kvm_msrs) + 2 * sizeof(kvm_msr_entry)] = {};
-    auto* msrs = reinterpret_cast<kvm_msrs*>(buf);
+    // In C++, <asm/kvm.h>'s __DECLARE_FLEX_ARRAY gives struct kvm_msrs an
+    // empty member that moves entries[] to offset 16 and makes the struct
+    // 16 bytes, so neither the struct nor KVM_SET_MSRS (which encodes its
+    // size) match the kernel's.  Lay the argument out as the kernel does.
+    struct {
+      uint32_t nmsrs, pad;
+      kvm_msr_entry entries[2];
+    } msrs_arg = {};
+    static_assert(offsetof(decltype(msrs_arg), entries) == 8);
+    constexpr unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
+    auto* msrs = &msrs_arg;
     msrs->nmsrs = 2;
     msrs->entries[0].index = MSR_KVM_ASYNC_PF_INT;
     msrs->entries[0].data = 0xec;
     msrs->entries[1].index = MSR_KVM_ASYNC_PF_EN;
     msrs->entries[1].data = kApfArea | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_SEND_ALWAYS |
                             KVM_ASYNC_PF_DELIVERY_AS_INT;
-    if ((r = Ioctl(vcpu.get(), KVM_SET_MSRS, msrs)) != 2)
-      return Fail("KVM_SET_MSRS (async #PF)", r < 0 ? r : -EINVAL);
+    if ((r = Ioctl(vcpu.get(), kSetMsrs, msrs)) != 2) {
+      error = "KVM_SET_MSRS (async #PF): " +
+              (r < 0 ? std::string(strerror(static_cast<int>(-r)))
+                     : "MSR " + std::to_string(r) + " refused");
+      return false;
+    }
     return true;
   }
 };

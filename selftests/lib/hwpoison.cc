@@ -14,9 +14,17 @@ namespace {
 
 constexpr char kInject[] = "/sys/kernel/debug/hwpoison/corrupt-pfn";
 // include/uapi/linux/kernel-page-flags.h
+constexpr uint64_t kKpfUptodate = 1ULL << 3;
+constexpr uint64_t kKpfDirty = 1ULL << 4;
+constexpr uint64_t kKpfSlab = 1ULL << 7;
 constexpr uint64_t kKpfBuddy = 1ULL << 10;
-constexpr uint64_t kKpfUnevictable = 1ULL << 18;
+constexpr uint64_t kKpfMmap = 1ULL << 11;
+constexpr uint64_t kKpfAnon = 1ULL << 12;
+constexpr uint64_t kKpfSwapbacked = 1ULL << 14;
 constexpr uint64_t kKpfHwpoison = 1ULL << 19;
+constexpr uint64_t kKpfNopage = 1ULL << 20;
+constexpr uint64_t kNotGmem = kKpfSlab | kKpfBuddy | kKpfMmap | kKpfAnon | kKpfSwapbacked |
+                              kKpfHwpoison | kKpfNopage;
 
 }  // namespace
 
@@ -42,7 +50,9 @@ std::vector<uint64_t> FindPagesFilledWith(uint32_t value) {
     if (n <= 0) break;
     for (ssize_t i = 0; i < n / 8; i++, pfn++) {
       uint64_t f = buf[i];
-      if (!(f & kKpfUnevictable) || (f & (kKpfBuddy | kKpfHwpoison))) continue;
+      // KVM dirties the pages a guest wrote.
+      if ((f & (kKpfUptodate | kKpfDirty)) != (kKpfUptodate | kKpfDirty) || (f & kNotGmem))
+        continue;
       uint32_t got[16];
       if (pread(mem.get(), got, sizeof(got), static_cast<off_t>(pfn << 12)) !=
           static_cast<ssize_t>(sizeof(got)))
@@ -52,6 +62,15 @@ std::vector<uint64_t> FindPagesFilledWith(uint32_t value) {
   }
   return found;
 }
+
+uint64_t PageFlags(uint64_t pfn) {
+  Fd flags(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
+  uint64_t f;
+  if (!flags.ok() || pread(flags.get(), &f, sizeof(f), pfn * 8) != sizeof(f)) return ~0ULL;
+  return f;
+}
+
+bool PagePoisoned(uint64_t pfn) { return PageFlags(pfn) & kKpfHwpoison; }
 
 int InjectMemoryFailure(uint64_t pfn) {
   Fd f(open(kInject, O_WRONLY | O_CLOEXEC));

@@ -15,11 +15,21 @@ namespace gmt {
 // otherwise what is missing (a reason to skip).
 std::string HwpoisonUnavailable();
 
-// Every pfn of an unevictable, in-use page whose first 64 bytes are the
-// 32-bit |value| repeated.
+// Every pfn of an up-to-date, dirty page-cache page that no process maps
+// and that is not shmem, slab or free, whose first 64 bytes are the 32-bit |value|
+// repeated: that is where guest_memfd keeps the pages a guest wrote.
 std::vector<uint64_t> FindPagesFilledWith(uint32_t value);
 
-// Injects a memory failure at |pfn|; 0 or -errno.
+// The /proc/kpageflags word of |pfn| (for diagnostics), or ~0 on error.
+uint64_t PageFlags(uint64_t pfn);
+
+// True if |pfn| is marked as poisoned.
+bool PagePoisoned(uint64_t pfn);
+
+// Injects a memory failure at |pfn|; 0 or -errno.  On 6.1, memory failure
+// reports EBUSY for a page-cache page that stays in its file, which is
+// what guest_memfd does with a poisoned page (it refuses it to the guest
+// until a hole is punched); the page is poisoned all the same.
 int InjectMemoryFailure(uint64_t pfn);
 
 }  // namespace gmt
