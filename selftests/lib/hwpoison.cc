@@ -15,7 +15,8 @@ namespace {
 constexpr char kInject[] = "/sys/kernel/debug/hwpoison/corrupt-pfn";
 // include/uapi/linux/kernel-page-flags.h
 constexpr uint64_t kKpfUptodate = 1ULL << 3;
-constexpr uint64_t kKpfDirty = 1ULL << 4;
+constexpr uint64_t kKpfLru = 1ULL << 5;
+constexpr uint64_t kKpfUnevictable = 1ULL << 18;
 constexpr uint64_t kKpfSlab = 1ULL << 7;
 constexpr uint64_t kKpfBuddy = 1ULL << 10;
 constexpr uint64_t kKpfMmap = 1ULL << 11;
@@ -50,9 +51,10 @@ std::vector<uint64_t> FindPagesFilledWith(uint32_t value) {
     if (n <= 0) break;
     for (ssize_t i = 0; i < n / 8; i++, pfn++) {
       uint64_t f = buf[i];
-      // KVM dirties the pages a guest wrote.
-      if ((f & (kKpfUptodate | kKpfDirty)) != (kKpfUptodate | kKpfDirty) || (f & kNotGmem))
-        continue;
+      // guest_memfd's mapping is unevictable: its pages are on the
+      // unevictable LRU, or not on any LRU yet (still in a per-CPU batch).
+      if (!(f & kKpfUptodate) || (f & kNotGmem)) continue;
+      if ((f & kKpfLru) && !(f & kKpfUnevictable)) continue;
       uint32_t got[16];
       if (pread(mem.get(), got, sizeof(got), static_cast<off_t>(pfn << 12)) !=
           static_cast<ssize_t>(sizeof(got)))

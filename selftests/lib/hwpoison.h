@@ -15,8 +15,8 @@ namespace gmt {
 // otherwise what is missing (a reason to skip).
 std::string HwpoisonUnavailable();
 
-// Every pfn of an up-to-date, dirty page-cache page that no process maps
-// and that is not shmem, slab or free, whose first 64 bytes are the 32-bit |value|
+// Every pfn of an up-to-date, unevictable page-cache page that no process
+// maps and that is not shmem, slab or free, whose first 64 bytes are the 32-bit |value|
 // repeated: that is where guest_memfd keeps the pages a guest wrote.
 std::vector<uint64_t> FindPagesFilledWith(uint32_t value);
 
