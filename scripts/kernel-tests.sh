@@ -5,31 +5,42 @@
 # (selftests/upstream/gating) and the series' own KVM selftests
 # (selftests/series/tests).
 #
-#   scripts/kernel-tests.sh [--memory] BZIMAGE
+#   scripts/kernel-tests.sh [--memory|--faults] BZIMAGE
 #
 # --memory runs only the tests about memory (for the KASAN + kmemleak kernel).
+# --faults runs the allocation-failure sweep (a kernel with fail-nth: KASAN).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
-memory=0
-if [ "${1:-}" = --memory ]; then
-	memory=1
-	shift
-fi
-kernel=${1:?usage: scripts/kernel-tests.sh [--memory] BZIMAGE}
+mode=all
+case "${1:-}" in
+--memory) mode=memory; shift ;;
+--faults) mode=faults; shift ;;
+esac
+kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults] BZIMAGE}
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 args=(--kernel "$kernel" --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
-for t in memslot2_test guest_memfd_test attributes_test private_mem_test populate_test race_test; do
+for t in memslot2_test guest_memfd_test attributes_test private_mem_test populate_test race_test \
+	soundness_test hwpoison_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
 
-if [ $memory = 1 ]; then
+if [ $mode = faults ]; then
+	# Every guest_memfd, attribute and memslot operation with each of its
+	# allocations failing in turn; KASAN and kmemleak judge the error paths.
+	exec harness/run.sh --kernel "$kernel" --test-timeout 900 --timeout 1200 \
+		--strict-skip bazel-bin/selftests/failinject_test
+fi
+
+if [ $mode = memory ]; then
 	# The tests about memory, for a KASAN + kmemleak kernel: guest_memfd's
-	# own ABI and lifetimes, private memory, the races and the VMM.
+	# own ABI and lifetimes, private memory, the races (including the
+	# regression tests of upstream's bug classes and memory failure) and
+	# the VMM.
 	args=(--kernel "$kernel" --test-timeout 900 --timeout 2400)
-	for t in guest_memfd_test private_mem_test populate_test race_test; do
+	for t in guest_memfd_test private_mem_test populate_test race_test soundness_test hwpoison_test; do
 		args+=("bazel-bin/selftests/$t")
 	done
 	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')

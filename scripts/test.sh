@@ -6,6 +6,7 @@
 #   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
 #   kasan      the memory tests again on the KASAN + kmemleak kernel
+#   faults     allocation-failure sweep of the ABI on the KASAN kernel
 # The last line is "N passed, N failed, N skipped" over all stages' tests.
 #
 #   scripts/test.sh [STAGE...]     (default: all)
@@ -14,7 +15,7 @@ set -uo pipefail
 cd "$REPO"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel kasan)
+[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel kasan faults)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 total_pass=0 total_fail=0 total_skip=0
@@ -63,7 +64,7 @@ if want unit; then
 	tally "$log"
 fi
 
-if want queue || want harness || want kernel || want kasan; then
+if want queue || want harness || want kernel || want kasan || want faults; then
 	stage "base tree and kernel"
 	"$REPO/scripts/base-tree.sh" || die "base tree failed"
 	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
@@ -96,11 +97,23 @@ if want kernel; then
 	tally "$log"
 fi
 
+if want kasan || want faults; then
+	kasan=$("$REPO/scripts/kernel-build.sh" --variant kasan | tail -n 1) || die "KASAN kernel build failed"
+fi
+
 if want kasan; then
 	stage "kasan: memory tests on the KASAN + kmemleak kernel"
 	log=$logdir/kasan.log
-	kasan=$("$REPO/scripts/kernel-build.sh" --variant kasan | tail -n 1) || die "KASAN kernel build failed"
 	"$REPO/scripts/kernel-tests.sh" --memory "$kasan" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want faults; then
+	stage "faults: allocation-failure sweep on the KASAN kernel"
+	log=$logdir/faults.log
+	bazel build -c opt --noshow_progress //selftests:failinject_test >/dev/null 2>&1 ||
+		die "building failinject_test failed"
+	"$REPO/scripts/kernel-tests.sh" --faults "$kasan" 2>&1 | tee "$log"
 	tally "$log"
 fi
 
