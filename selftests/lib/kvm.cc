@@ -65,6 +65,9 @@ long SetAttributes(int vm, uint64_t gpa, uint64_t size, uint64_t attrs, uint64_t
 
 namespace {
 
+// Where InstallGuest() puts the guest's code, inside the boot slot.
+constexpr uint64_t kCodeGpa = 0x1000;
+
 std::string Errno(const char* what, long r) {
   return std::string(what) + ": " + std::strerror(static_cast<int>(-r));
 }
@@ -84,6 +87,32 @@ kvm_segment FlatSegment(uint16_t selector, uint8_t type) {
 
 }  // namespace
 
+long InstallGuest(int vm, const Mapping& boot) {
+  constexpr uint64_t kCodeOffset = kCodeGpa - kBootGpa;
+  std::memcpy(boot.bytes() + kCodeOffset, gmt_guest_start, gmt_guest_end - gmt_guest_start);
+  kvm_userspace_memory_region region = {};
+  region.slot = kBootSlot;
+  region.guest_phys_addr = kBootGpa;
+  region.memory_size = kBootSize;
+  region.userspace_addr = reinterpret_cast<uint64_t>(boot.bytes());
+  return Ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region);
+}
+
+long EnterGuest(int vcpu) {
+  kvm_sregs sregs = {};
+  long r = Ioctl(vcpu, KVM_GET_SREGS, &sregs);
+  if (r < 0) return r;
+  sregs.cr0 |= 1;  // PE: flat 32-bit protected mode, no paging
+  sregs.cs = FlatSegment(0x8, 0xb);
+  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = FlatSegment(0x10, 0x3);
+  r = Ioctl(vcpu, KVM_SET_SREGS, &sregs);
+  if (r < 0) return r;
+  kvm_regs regs = {};
+  regs.rip = kCodeGpa;
+  regs.rflags = 0x2;
+  return Ioctl(vcpu, KVM_SET_REGS, &regs);
+}
+
 TestVm::TestVm(unsigned type) {
   kvm_ = OpenKvm();
   if (!kvm_.ok()) {
@@ -102,14 +131,7 @@ TestVm::TestVm(unsigned type) {
     error_ = Errno("mmap boot slot", -errno);
     return;
   }
-  constexpr uint64_t kCodeGpa = 0x1000;
-  std::memcpy(boot_.bytes() + kCodeGpa, gmt_guest_start, gmt_guest_end - gmt_guest_start);
-  kvm_userspace_memory_region region = {};
-  region.slot = kBootSlot;
-  region.guest_phys_addr = kBootGpa;
-  region.memory_size = kBootSize;
-  region.userspace_addr = reinterpret_cast<uint64_t>(boot_.bytes());
-  r = Ioctl(vm_.get(), KVM_SET_USER_MEMORY_REGION, &region);
+  r = InstallGuest(vm_.get(), boot_);
   if (r < 0) {
     error_ = Errno("KVM_SET_USER_MEMORY_REGION (boot slot)", r);
     return;
@@ -131,45 +153,23 @@ TestVm::TestVm(unsigned type) {
     error_ = Errno("mmap kvm_run", -errno);
     return;
   }
-
-  kvm_sregs sregs;
-  r = Ioctl(vcpu_.get(), KVM_GET_SREGS, &sregs);
-  if (r < 0) {
-    error_ = Errno("KVM_GET_SREGS", r);
-    return;
-  }
-  sregs.cr0 |= 1;  // PE: flat 32-bit protected mode, no paging
-  sregs.cs = FlatSegment(0x8, 0xb);
-  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = FlatSegment(0x10, 0x3);
-  r = Ioctl(vcpu_.get(), KVM_SET_SREGS, &sregs);
-  if (r < 0) {
-    error_ = Errno("KVM_SET_SREGS", r);
-    return;
-  }
-  kvm_regs regs = {};
-  regs.rip = kCodeGpa;
-  regs.rflags = 0x2;
-  r = Ioctl(vcpu_.get(), KVM_SET_REGS, &regs);
-  if (r < 0) error_ = Errno("KVM_SET_REGS", r);
+  r = EnterGuest(vcpu_.get());
+  if (r < 0) error_ = Errno("entering the guest (KVM_SET_SREGS/KVM_SET_REGS)", r);
 }
 
-TestVm::Result TestVm::Command(GuestOp op, std::initializer_list<uint32_t> args) {
+void GuestChannel::Start(GuestOp op, std::initializer_list<uint32_t> args) {
   npending_ = 0;
   next_ = 0;
   pending_[npending_++] = op;
   for (uint32_t a : args) {
     if (npending_ < sizeof(pending_) / sizeof(pending_[0])) pending_[npending_++] = a;
   }
-  return RunUntilAnswer();
 }
 
-TestVm::Result TestVm::Resume() { return RunUntilAnswer(); }
-
-TestVm::Result TestVm::RunUntilAnswer() {
-  Result res;
-  kvm_run* r = run();
+CommandResult GuestChannel::Run(int vcpu, kvm_run* r) {
+  CommandResult res;
   for (int exits = 0; exits < 64; exits++) {
-    if (ioctl(vcpu_.get(), KVM_RUN, 0) < 0) {
+    if (ioctl(vcpu, KVM_RUN, 0) < 0) {
       res.err = errno;
       res.exit_reason = r->exit_reason;
       res.what = std::string("KVM_RUN: ") + std::strerror(errno);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <utility>
 
@@ -28,6 +29,8 @@ class Fd {
   ~Fd() { reset(); }
   int get() const { return fd_; }
   bool ok() const { return fd_ >= 0; }
+  // Gives up ownership without closing, e.g. to close() and check it.
+  int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
     if (fd_ >= 0) close(fd_);
     fd_ = fd;
@@ -101,6 +104,40 @@ constexpr uint64_t kBootGpa = 0x0;
 constexpr uint64_t kBootSize = 0x10000;
 constexpr uint32_t kBootSlot = 0;
 
+// Copies the guest into |boot| (a kBootSize read-write mapping) and makes it
+// slot kBootSlot of |vm|.  Returns 0 or -errno.
+long InstallGuest(int vm, const Mapping& boot);
+// Puts |vcpu| at the guest's entry point in flat 32-bit protected mode, as
+// after creation: any command in progress is forgotten.  Only safe while no
+// exit awaits completion (after creation, a memory-fault exit or EINTR).
+// Returns 0 or -errno.
+long EnterGuest(int vcpu);
+
+// How a guest command ended.
+struct CommandResult {
+  bool ok = false;  // the guest answered |value|
+  uint32_t value = 0;
+  uint32_t exit_reason = 0;
+  int err = 0;  // errno of KVM_RUN, if it failed
+  std::string what;
+};
+
+// The host side of the command protocol for one vCPU: feeds the words of
+// the command in progress to the guest's INs and returns at its OUT.
+class GuestChannel {
+ public:
+  void Start(GuestOp op, std::initializer_list<uint32_t> args);
+  // Forgets the command in progress (the vCPU was put back at the entry).
+  void Reset() { npending_ = next_ = 0; }
+  // Runs |vcpu| until the guest answers or stops for another reason; call
+  // again to continue after the caller handled that exit.
+  CommandResult Run(int vcpu, kvm_run* run);
+
+ private:
+  uint32_t pending_[8] = {};
+  unsigned npending_ = 0, next_ = 0;
+};
+
 class TestVm {
  public:
   // Creates a VM of |type| with the boot slot and one vCPU in flat 32-bit
@@ -119,25 +156,20 @@ class TestVm {
     vcpu_.reset();
   }
 
-  // Runs one command.  Returns the value the guest OUTs, or nullopt-style
-  // false with |exit| filled when the guest stopped for another reason.
-  struct Result {
-    bool ok = false;
-    uint32_t value = 0;
-    uint32_t exit_reason = 0;
-    int err = 0;  // errno of KVM_RUN, if it failed
-    std::string what;
-  };
-  Result Command(GuestOp op, std::initializer_list<uint32_t> args);
+  // Runs one command.  |ok| with the value the guest OUTs, or !ok with
+  // the exit filled in when the guest stopped for another reason.
+  using Result = CommandResult;
+  Result Command(GuestOp op, std::initializer_list<uint32_t> args) {
+    channel_.Start(op, args);
+    return channel_.Run(vcpu_.get(), run());
+  }
   // Continues a command after the host handled an exit (e.g. memory fault).
-  Result Resume();
+  Result Resume() { return channel_.Run(vcpu_.get(), run()); }
 
  private:
-  Result RunUntilAnswer();
   Fd kvm_, vm_, vcpu_;
   Mapping boot_, run_map_;
-  uint32_t pending_[8] = {};
-  unsigned npending_ = 0, next_ = 0;
+  GuestChannel channel_;
   std::string error_;
 };
 

@@ -1,0 +1,438 @@
+#include "selftests/fuzz/checker.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "selftests/fuzz/command.h"
+#include "selftests/fuzz/ops.h"
+
+namespace fuzz {
+namespace {
+
+using std::chrono::microseconds;
+
+constexpr uint64_t kDwords = kPage / 4;  // per page
+// Values the guest writes carry a tag: private data never has the shared
+// tag, so a private tag in the shared mapping is a leak.
+constexpr uint32_t kPrivateTag = 0xa5000000, kSharedTag = 0x5a000000, kTagMask = 0xff000000;
+
+enum Action {
+  kWrite,
+  kRead,
+  kFillSum,
+  kSum,
+  kPunch,
+  kAllocate,
+  kConvert,
+  kHostWrite,
+  kPreFault,
+  kRebind,
+  kNewGmem,
+  kScan,
+  kNumActions
+};
+constexpr unsigned kWeights[kNumActions] = {20, 20, 8, 8, 10, 4, 10, 5, 6, 3, 1, 3};
+constexpr const char* kNames[kNumActions] = {
+    "chk_write",   "chk_read",       "chk_fill_sum", "chk_sum",    "chk_punch",    "chk_alloc",
+    "chk_convert", "chk_host_write", "chk_prefault", "chk_rebind", "chk_new_gmem", "chk_scan"};
+
+// One checker step; all drawn up front, so the sequence depends on the
+// seed and thread only.
+struct Step {
+  Action a;
+  uint64_t page, npages, dword;  // in the checker's window
+  uint64_t gpage, gpages;        // in its guest_memfd
+  bool priv;
+  uint64_t offset_pages;  // where a re-bound slot starts in the file
+  uint32_t noise_us;
+};
+
+Step Draw(Rng& r) {
+  Step s;
+  s.a = static_cast<Action>(r.Weighted(kWeights, kNumActions));
+  s.page = r.Below(kCheckPages);
+  s.npages = r.Range(1, 4);
+  if (s.page + s.npages > kCheckPages) s.npages = kCheckPages - s.page;
+  s.dword = r.Below(kDwords);
+  s.gpage = r.Below(kCheckGmemPages);
+  s.gpages = r.Range(1, 16);
+  if (s.gpage + s.gpages > kCheckGmemPages) s.gpages = kCheckGmemPages - s.gpage;
+  s.priv = r.OneIn(3) ? false : true;
+  s.offset_pages = r.OneIn(2) ? 0 : kCheckGmemPages - kCheckPages;
+  s.noise_us = r.OneIn(5) ? static_cast<uint32_t>(r.Range(5, 3000)) : 0;
+  return s;
+}
+
+std::string Describe(const Step& s) {
+  switch (s.a) {
+    case kWrite:
+    case kRead:
+    case kHostWrite:
+      return "page " + std::to_string(s.page) + " dword " + std::to_string(s.dword) +
+             (s.a == kWrite ? (s.priv ? " private" : " shared") : "");
+    case kFillSum:
+    case kConvert:
+      return "pages " + std::to_string(s.page) + "+" + std::to_string(s.npages) +
+             (s.priv ? " private" : " shared");
+    case kSum:
+    case kPreFault:
+      return "pages " + std::to_string(s.page) + "+" + std::to_string(s.npages);
+    case kPunch:
+    case kAllocate:
+      return "file pages " + std::to_string(s.gpage) + "+" + std::to_string(s.gpages);
+    case kRebind:
+      return "at file page " + std::to_string(s.offset_pages);
+    case kNewGmem:
+      return "after a private access to page " + std::to_string(s.page);
+    default:
+      return "";
+  }
+}
+
+class Checker {
+ public:
+  Checker(ThreadCtx& ctx, unsigned vmi)
+      : ctx_(ctx), vmi_(vmi), priv_(kCheckGmemPages * kDwords), private_(kCheckPages) {}
+  void Run();
+
+ private:
+  bool SetUp();
+  void TearDown();
+  void Do(const Step& s);
+
+  uint64_t Gpa(uint64_t page) const { return kCheckGpa + page * kPage; }
+  uint32_t& Priv(uint64_t page, uint64_t dword) { return priv_[(off_ + page) * kDwords + dword]; }
+  uint32_t Shared(uint64_t page, uint64_t dword) const {
+    uint32_t v;
+    std::memcpy(&v, shared_.bytes() + page * kPage + dword * 4, 4);
+    return v;
+  }
+  uint32_t Expected(uint64_t page, uint64_t dword) {
+    return private_[page] ? Priv(page, dword) : Shared(page, dword);
+  }
+  uint32_t NextValue(bool priv) {
+    return (priv ? kPrivateTag : kSharedTag) | (++counter_ & 0xffffff);
+  }
+
+  bool NewGmem();
+  bool Bind(uint64_t offset_pages);
+  bool Unbind();
+  bool Convert(uint64_t page, uint64_t n, bool priv);
+  bool Ensure(uint64_t page, uint64_t n, bool priv);
+  // Runs a command that must be answered (memory faults are failures).
+  bool Cmd(const Command& c, uint32_t* value);
+  bool Falloc(int mode, uint64_t gpage, uint64_t gpages);
+  void Mismatch(const char* what, uint64_t page, uint64_t dword, uint32_t got, uint32_t want);
+
+  ThreadCtx& ctx_;
+  const unsigned vmi_;
+  std::shared_ptr<VmObj> vm_;
+  gmt::Fd vmfd_, vcpufd_;
+  std::shared_ptr<GmemObj> gmem_;
+  gmt::Fd gmemfd_;
+  std::shared_ptr<VcpuObj> vcpu_;
+  gmt::Mapping shared_;
+  bool bound_ = false;
+  uint64_t off_ = 0;            // file page bound at the window's page 0
+  std::vector<uint32_t> priv_;  // the guest_memfd's private content
+  std::vector<bool> private_;   // the window's attributes
+  uint32_t counter_ = 0;
+  bool ready_ = false;
+};
+
+bool Checker::NewGmem() {
+  long r = ctx_.world().CreateGmem(vmfd_.get(), kCheckGmemPages * kPage, 0, false, &gmem_);
+  GmemCall c{kCheckGmemPages * kPage, 0, false};
+  if (!ctx_.Check("KVM_CREATE_GUEST_MEMFD", r < 0 ? static_cast<int>(-r) : 0,
+                  ExpectCreateGmem(ctx_.env(), c)) ||
+      r < 0)
+    return false;
+  gmemfd_ = gmem_->fd.Dup();
+  std::fill(priv_.begin(), priv_.end(), 0);
+  ctx_.Trace("g#" + std::to_string(gmem_->id));
+  return gmemfd_.ok();
+}
+
+bool Checker::Bind(uint64_t offset_pages) {
+  RegionCall c;
+  c.slot = kCheckSlot;
+  c.flags = KVM_MEM_GUEST_MEMFD;
+  c.gpa = kCheckGpa;
+  c.size = kCheckPages * kPage;
+  c.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+  c.gmem_offset = offset_pages * kPage;
+  c.fd = GmemFd::kOwn;
+  c.gmem_id = gmem_->id;
+  c.gmem_size = gmem_->size;
+  if (SetRegion(ctx_, *vm_, vmfd_.get(), c, gmemfd_.get()) != 0) return false;
+  bound_ = true;
+  off_ = offset_pages;
+  return true;
+}
+
+bool Checker::Unbind() {
+  if (!bound_) return true;
+  RegionCall c;
+  c.slot = kCheckSlot;
+  c.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+  bound_ = false;
+  return SetRegion(ctx_, *vm_, vmfd_.get(), c, -1) == 0;
+}
+
+bool Checker::Convert(uint64_t page, uint64_t n, bool priv) {
+  AttrCall c{Gpa(page), n * kPage, priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0, 0};
+  SignalWindow w(ctx_.timer, ctx_.TakeNoise(), microseconds(0));
+  long r = gmt::SetAttributes(vmfd_.get(), c.gpa, c.size, c.attrs, c.flags);
+  w.Close();
+  if (!ctx_.Check("KVM_SET_MEMORY_ATTRIBUTES", r < 0 ? static_cast<int>(-r) : 0,
+                  ExpectAttributes(c)) ||
+      r < 0)
+    return false;
+  for (uint64_t p = page; p < page + n; p++) private_[p] = priv;
+  return true;
+}
+
+bool Checker::Ensure(uint64_t page, uint64_t n, bool priv) {
+  for (uint64_t p = page; p < page + n; p++)
+    if (private_[p] != priv) return Convert(page, n, priv);
+  return true;
+}
+
+bool Checker::Cmd(const Command& c, uint32_t* value) {
+  std::lock_guard<std::mutex> busy(vcpu_->busy);
+  CommandEnd end = RunCommand(ctx_, *vcpu_, vcpufd_.get(), vmfd_.get(), c, FaultPolicy::kFail);
+  if (end.kind == CommandEnd::kAnswered && end.mmio) {
+    ctx_.Fail("KVM_RUN", "no MMIO exit", std::to_string(end.mmio) + " MMIO exits",
+              "the checker's region is always backed by a memslot");
+    return false;
+  }
+  if (end.kind != CommandEnd::kAnswered) {
+    if (end.kind != CommandEnd::kFailed)
+      ctx_.Fail("guest command", "an answer", end.Name(), "the checker's region is always backed");
+    return false;
+  }
+  *value = end.value;
+  return true;
+}
+
+bool Checker::Falloc(int mode, uint64_t gpage, uint64_t gpages) {
+  FallocCall c{mode, static_cast<int64_t>(gpage * kPage), static_cast<int64_t>(gpages * kPage)};
+  SignalWindow w(ctx_.timer, ctx_.TakeNoise(), microseconds(0));
+  int r = fallocate(gmemfd_.get(), c.mode, c.offset, c.len) == 0 ? 0 : errno;
+  w.Close();
+  return ctx_.Check("fallocate", r, ExpectFallocate(c, gmem_->size, w.signalled())) && r == 0;
+}
+
+void Checker::Mismatch(const char* what, uint64_t page, uint64_t dword, uint32_t got,
+                       uint32_t want) {
+  ctx_.Fail(what, Hex(want), Hex(got),
+            std::string(private_[page] ? "private" : "shared") + " page " + std::to_string(page) +
+                " (file page " + std::to_string(off_ + page) + ") dword " + std::to_string(dword) +
+                ": a private page reads what the guest last wrote, zero after a punched hole; a "
+                "shared page reads the host's mapping");
+}
+
+bool Checker::SetUp() {
+  vm_ = ctx_.world().Vm(vmi_);
+  vmfd_ = vm_->fd.Dup();
+  if (!vmfd_.ok()) {
+    int err = 0;
+    const char* step = "";
+    auto fresh = ctx_.world().Replace(vmi_, vm_, &err, &step);
+    if (!ctx_.Check(step, err, ExpectCreateVm())) return false;
+    vm_ = fresh;
+    vmfd_ = vm_->fd.Dup();
+    if (!vmfd_.ok()) return false;  // closed again already
+  }
+  ctx_.Trace("vm#" + std::to_string(vm_->id));
+  shared_ =
+      gmt::Mapping(kCheckPages * kPage, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (!shared_.ok()) return false;
+  int err = 0;
+  vcpu_ = NewVcpu(ctx_, *vm_, vmfd_.get(), 0, &err);
+  if (!vcpu_) return false;
+  vcpufd_ = vcpu_->fd.Dup();
+  if (!NewGmem() || !Bind(0)) return false;
+  // Attributes outlive memslots: start from a known state.
+  if (!Convert(0, kCheckPages, true)) return false;
+  ready_ = true;
+  return true;
+}
+
+void Checker::TearDown() {
+  if (vm_ && vmfd_.ok()) Unbind();
+  ready_ = false;
+  bound_ = false;
+  vcpufd_.reset();
+  if (vcpu_) vcpu_->fd.Close();
+  vcpu_.reset();
+  gmemfd_.reset();
+  if (gmem_) gmem_->fd.Close();
+  gmem_.reset();
+  vmfd_.reset();
+  vm_.reset();
+  shared_ = gmt::Mapping();
+}
+
+void Checker::Do(const Step& s) {
+  uint32_t v = 0;
+  switch (s.a) {
+    case kWrite: {
+      if (!Ensure(s.page, 1, s.priv)) return;
+      const uint32_t want = NextValue(s.priv);
+      Command c{gmt::kOpWrite, static_cast<uint32_t>(Gpa(s.page) + 4 * s.dword), 1, want};
+      if (!Cmd(c, &v)) return;
+      if (s.priv)
+        Priv(s.page, s.dword) = want;
+      else if (Shared(s.page, s.dword) != want)
+        Mismatch("shared mapping after a guest write", s.page, s.dword, Shared(s.page, s.dword),
+                 want);
+      return;
+    }
+    case kRead: {
+      Command c{gmt::kOpRead, static_cast<uint32_t>(Gpa(s.page) + 4 * s.dword), 1, 0};
+      if (!Cmd(c, &v)) return;
+      const uint32_t want = Expected(s.page, s.dword);
+      if (v != want) Mismatch("guest read", s.page, s.dword, v, want);
+      return;
+    }
+    case kFillSum: {
+      if (!Ensure(s.page, s.npages, s.priv)) return;
+      const uint32_t fill = NextValue(s.priv);
+      const uint32_t dwords = static_cast<uint32_t>(s.npages * kDwords);
+      Command c{gmt::kOpFill, static_cast<uint32_t>(Gpa(s.page)), dwords, fill};
+      if (!Cmd(c, &v)) return;
+      for (uint64_t p = s.page; p < s.page + s.npages; p++) {
+        for (uint64_t d = 0; d < kDwords; d++) {
+          if (s.priv) {
+            Priv(p, d) = fill;
+          } else if (Shared(p, d) != fill) {
+            return Mismatch("shared mapping after a guest fill", p, d, Shared(p, d), fill);
+          }
+        }
+      }
+      Command sum{gmt::kOpSum, static_cast<uint32_t>(Gpa(s.page)), dwords, 0};
+      if (!Cmd(sum, &v)) return;
+      if (v != static_cast<uint32_t>(fill * dwords))
+        ctx_.Fail("guest sum after fill", Hex(static_cast<uint32_t>(fill * dwords)), Hex(v),
+                  "a fill then a sum of the same range gives value * dwords");
+      return;
+    }
+    case kSum: {
+      const uint32_t dwords = static_cast<uint32_t>(s.npages * kDwords);
+      uint32_t want = 0;
+      for (uint64_t p = s.page; p < s.page + s.npages; p++)
+        for (uint64_t d = 0; d < kDwords; d++) want += Expected(p, d);
+      Command c{gmt::kOpSum, static_cast<uint32_t>(Gpa(s.page)), dwords, 0};
+      if (!Cmd(c, &v)) return;
+      if (v != want)
+        ctx_.Fail("guest sum", Hex(want), Hex(v),
+                  "the sum of private pages as last written (zero after a punch) and shared pages "
+                  "as the host's mapping holds them");
+      return;
+    }
+    case kPunch:
+      if (Falloc(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, s.gpage, s.gpages))
+        std::fill(priv_.begin() + s.gpage * kDwords, priv_.begin() + (s.gpage + s.gpages) * kDwords,
+                  0);
+      return;
+    case kAllocate:
+      Falloc(FALLOC_FL_KEEP_SIZE, s.gpage, s.gpages);
+      return;
+    case kConvert:
+      Convert(s.page, s.npages, s.priv);
+      return;
+    case kHostWrite: {
+      const uint32_t val = NextValue(false);
+      std::memcpy(shared_.bytes() + s.page * kPage + s.dword * 4, &val, 4);
+      return;
+    }
+    case kPreFault:
+      fuzz::PreFault(ctx_, vcpufd_.get(), PreFaultCall{Gpa(s.page), s.npages * kPage, 0, false},
+                     true);
+      return;
+    case kRebind:
+      if (Unbind()) Bind(s.offset_pages);
+      return;
+    case kNewGmem: {
+      // Close the file while a private page is bound through it: the
+      // guest's next private access must fail with a memory fault.
+      if (!Ensure(s.page, 1, true)) return;
+      gmemfd_.reset();
+      int r = gmem_->fd.Close();
+      if (!ctx_.Check("close(guest_memfd)", r, ExpectClose())) return;
+      {
+        std::lock_guard<std::mutex> busy(vcpu_->busy);
+        Command c{gmt::kOpRead, static_cast<uint32_t>(Gpa(s.page) + 4 * s.dword), 1, 0};
+        CommandEnd end = RunCommand(ctx_, *vcpu_, vcpufd_.get(), -1, c, FaultPolicy::kAbandon);
+        if (end.kind == CommandEnd::kAnswered)
+          ctx_.Fail("guest read after close(guest_memfd)", "a memory-fault exit",
+                    "answer " + Hex(end.value),
+                    "a closed guest_memfd backs nothing: private accesses exit to userspace");
+        if (end.kind != CommandEnd::kAbandoned) return;
+      }
+      if (!Unbind() || !NewGmem()) return;
+      Bind(0);
+      return;
+    }
+    case kScan:
+      for (uint64_t p = 0; p < kCheckPages; p++) {
+        for (uint64_t d = 0; d < kDwords; d++) {
+          if ((Shared(p, d) & kTagMask) == kPrivateTag) {
+            ctx_.Fail("shared mapping scan", "no private data", Hex(Shared(p, d)),
+                      "private data never appears in the shared backing (page " +
+                          std::to_string(p) + " dword " + std::to_string(d) + ")");
+            return;
+          }
+        }
+      }
+      return;
+    case kNumActions:
+      return;
+  }
+}
+
+void Checker::Run() {
+  while (!ctx_.Stopping()) {
+    Step s = Draw(ctx_.rng);
+    if (!ready_ || vm_ != ctx_.world().Vm(vmi_) || !bound_ || !gmemfd_.ok()) {
+      // (Re)build the region, on the VM that is current now.
+      ctx_.Begin("chk_setup", "vm" + std::to_string(vmi_), 0);
+      TearDown();
+      bool ok = SetUp();
+      ctx_.End(ok ? "0" : "failed");
+      if (!ok) continue;
+    }
+    const char* name = kNames[s.a];
+    ctx_.Begin(name, Describe(s), s.noise_us);
+    if (ctx_.run.opts.skip.count(name)) {
+      ctx_.End("skip:option");
+      continue;
+    }
+    const uint64_t failures = ctx_.failures();
+    Do(s);
+    ctx_.End(ctx_.failures() == failures ? "ok" : "failed");
+  }
+  TearDown();
+}
+
+}  // namespace
+
+std::string DrawCheckerStep(Rng& rng) {
+  Step s = Draw(rng);
+  std::string d = std::string(kNames[s.a]) + " " + Describe(s);
+  if (s.noise_us) d += " noise=" + std::to_string(s.noise_us) + "us";
+  return d;
+}
+
+void CheckerThread(ThreadCtx& ctx, unsigned vm_index) {
+  Checker c(ctx, vm_index);
+  c.Run();
+}
+
+}  // namespace fuzz

@@ -1,0 +1,182 @@
+// Unit tests of gmem_fuzz's model: that its rules say what model.cc's
+// comments claim, for the cases the fuzzer relies on most.
+#include "selftests/fuzz/model.h"
+
+#include <gtest/gtest.h>
+#include <linux/falloc.h>
+
+#include <cerrno>
+
+#include "selftests/lib/uapi.h"
+
+namespace fuzz {
+namespace {
+
+constexpr uint64_t kHva = 0x7f0000000000ULL;
+
+RegionCall GmemSlot(uint32_t slot, uint64_t gpa, uint64_t pages, uint64_t gmem_id,
+                    uint64_t offset = 0) {
+  RegionCall c;
+  c.slot = slot;
+  c.flags = KVM_MEM_GUEST_MEMFD;
+  c.gpa = gpa;
+  c.size = pages * kPage;
+  c.hva = kHva;
+  c.gmem_offset = offset;
+  c.fd = GmemFd::kOwn;
+  c.gmem_id = gmem_id;
+  c.gmem_size = 64 * kPage;
+  return c;
+}
+
+TEST(Model, ValidBindingMayOnlySucceedOrRunOutOfMemory) {
+  Env env;
+  Memslots m;
+  Expect e = ExpectRegion(env, GmemSlot(1, 0x100000, 16, 7), m);
+  EXPECT_EQ(e.ok.ToString(), "{0,ENOMEM}");
+}
+
+TEST(Model, ArgumentErrorsAreEinvalOnly) {
+  Env env;
+  Memslots m;
+  RegionCall c = GmemSlot(1, 0x100000 + 0x800, 16, 7);
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{EINVAL}");
+  c = GmemSlot(1, ~0ULL - kPage + 1, 2, 7);  // wraps
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{EINVAL}");
+  c = GmemSlot(1, 0x100000, 16, 7);
+  c.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{EINVAL}");
+  c = GmemSlot(1 | (1U << 16), 0x100000, 16, 7);  // SMM address space
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{EINVAL}");
+}
+
+TEST(Model, V1TakesNoGuestMemfd) {
+  Env env;
+  Memslots m;
+  RegionCall c = GmemSlot(1, 0x100000, 16, 7);
+  c.v1 = true;
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{EINVAL}");
+}
+
+TEST(Model, OverlapsAndBindings) {
+  Env env;
+  Memslots m;
+  ApplyRegion(GmemSlot(1, 0x100000, 16, 7), m);
+  // Another slot over the same gfns.
+  EXPECT_EQ(ExpectRegion(env, GmemSlot(2, 0x108000, 16, 8), m).ok.ToString(), "{ENOMEM,EEXIST}");
+  // The same file pages at other gfns: EINVAL in 6.1, EEXIST later.
+  EXPECT_EQ(ExpectRegion(env, GmemSlot(2, 0x200000, 4, 7, 8 * kPage), m).ok.ToString(),
+            "{ENOMEM,EEXIST,EINVAL}");
+  // Other pages of the file are free.
+  EXPECT_EQ(ExpectRegion(env, GmemSlot(2, 0x200000, 4, 7, 16 * kPage), m).ok.ToString(),
+            "{0,ENOMEM}");
+  // Past the end of the file.
+  EXPECT_EQ(ExpectRegion(env, GmemSlot(2, 0x200000, 4, 7, 62 * kPage), m).ok.ToString(),
+            "{ENOMEM,EINVAL}");
+  // Both at once: either answer.
+  RegionCall c = GmemSlot(2, 0x108000, 16, 7);
+  c.fd = GmemFd::kBad;
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{EBADF,ENOMEM,EEXIST}");
+}
+
+TEST(Model, GuestMemfdSlotsCanOnlyBeDeleted) {
+  Env env;
+  Memslots m;
+  ApplyRegion(GmemSlot(1, 0x100000, 16, 7), m);
+  RegionCall move = GmemSlot(1, 0x300000, 16, 7);
+  EXPECT_EQ(ExpectRegion(env, move, m).ok.ToString(), "{ENOMEM,EINVAL}");
+  RegionCall del;
+  del.slot = 1;
+  EXPECT_EQ(ExpectRegion(env, del, m).ok.ToString(), "{0,ENOMEM}");
+  ApplyRegion(del, m);
+  EXPECT_EQ(ExpectRegion(env, del, m).ok.ToString(), "{ENOMEM,EINVAL}");
+}
+
+TEST(Model, PlainSlotsMoveAndToggleDirtyLogging) {
+  Env env;
+  Memslots m;
+  RegionCall c;
+  c.slot = 3;
+  c.gpa = 0x100000;
+  c.size = 4 * kPage;
+  c.hva = kHva;
+  ApplyRegion(c, m);
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{0,ENOMEM}");  // no change
+  c.flags = KVM_MEM_LOG_DIRTY_PAGES;
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{0,ENOMEM}");
+  c.flags = KVM_MEM_READONLY;
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{ENOMEM,EINVAL}");
+  c.flags = 0;
+  c.gpa = 1ULL << 52;  // beyond MAXPHYADDR
+  EXPECT_EQ(ExpectRegion(env, c, m).ok.ToString(), "{ENOMEM,EINVAL}");
+}
+
+TEST(Model, AttributesNeverFailWithEintr) {
+  AttrCall c{0x100000, 4 * kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0};
+  Expect e = ExpectAttributes(c);
+  EXPECT_FALSE(e.ok.Has(EINTR));
+  EXPECT_EQ(e.ok.ToString(), "{0,ENOMEM}");
+  c.attrs = 1;
+  EXPECT_EQ(ExpectAttributes(c).ok.ToString(), "{EINVAL}");
+}
+
+TEST(Model, Fallocate) {
+  const uint64_t size = 16 * kPage;
+  FallocCall alloc{FALLOC_FL_KEEP_SIZE, 0, static_cast<int64_t>(size)};
+  EXPECT_EQ(ExpectFallocate(alloc, size, false).ok.ToString(), "{0,ENOMEM}");
+  EXPECT_EQ(ExpectFallocate(alloc, size, true).ok.ToString(), "{0,EINTR,ENOMEM}");
+  FallocCall punch{FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, static_cast<int64_t>(2 * size)};
+  EXPECT_EQ(ExpectFallocate(punch, size, true).ok.ToString(), "{0}");
+  alloc.len = static_cast<int64_t>(2 * size);
+  EXPECT_EQ(ExpectFallocate(alloc, size, false).ok.ToString(), "{EINVAL}");
+  FallocCall zero{0, 0, static_cast<int64_t>(kPage)};
+  EXPECT_EQ(ExpectFallocate(zero, size, false).ok.ToString(), "{EOPNOTSUPP}");
+  FallocCall nokeep{FALLOC_FL_PUNCH_HOLE, 0, static_cast<int64_t>(kPage)};
+  EXPECT_EQ(ExpectFallocate(nokeep, size, false).ok.ToString(), "{EOPNOTSUPP}");
+  FallocCall big{FALLOC_FL_KEEP_SIZE, INT64_MAX - 4095, 8192};
+  EXPECT_EQ(ExpectFallocate(big, size, false).ok.ToString(), "{EFBIG}");
+}
+
+TEST(Model, PreFaultProgress) {
+  PreFaultCall c{0x100000, 4 * kPage, 0, false};
+  EXPECT_EQ(CheckPreFaultProgress(c, 0x100000 + 4 * kPage, 0, 0), "");
+  EXPECT_EQ(CheckPreFaultProgress(c, 0x100000 + kPage, 3 * kPage, 0), "");
+  EXPECT_NE(CheckPreFaultProgress(c, 0x100000, 4 * kPage, 0), "");
+  EXPECT_NE(CheckPreFaultProgress(c, 0x100000 + kPage, 3 * kPage, ENOENT), "");
+  EXPECT_NE(CheckPreFaultProgress(c, 0x100000 + kPage, 2 * kPage, 0), "");
+  // An invalid call hands back its unaligned input untouched.
+  PreFaultCall bad{0x100000, 0x1234, 0, false};
+  EXPECT_EQ(CheckPreFaultProgress(bad, 0x100000, 0x1234, EINVAL), "");
+  EXPECT_FALSE(ExpectPreFault(Env{}, c, false).ok.Has(EINTR));
+  EXPECT_TRUE(ExpectPreFault(Env{}, c, true).ok.Has(EINTR));
+}
+
+TEST(Model, RunStops) {
+  std::string why;
+  RunStop s;
+  s.err = EFAULT;
+  s.exit_reason = KVM_EXIT_MEMORY_FAULT;
+  s.fault_flags = KVM_MEMORY_EXIT_FLAG_PRIVATE;
+  s.fault_gpa = 0x101000;
+  s.fault_size = kPage;
+  EXPECT_EQ(ClassifyStop(s, 0x101ffc, 0x102004, &why), StopKind::kMemoryFault);
+  s.fault_gpa = 0x200000;
+  EXPECT_EQ(ClassifyStop(s, 0x101ffc, 0x102004, &why), StopKind::kIllegal);
+  s = RunStop{};
+  s.err = EINTR;
+  s.exit_reason = KVM_EXIT_INTR;
+  EXPECT_EQ(ClassifyStop(s, 0, 4, &why), StopKind::kIllegal);  // no signal
+  s.signalled = true;
+  EXPECT_EQ(ClassifyStop(s, 0, 4, &why), StopKind::kInterrupted);
+  s = RunStop{};
+  s.exit_reason = KVM_EXIT_MMIO;
+  s.mmio_addr = 0x1000;
+  s.mmio_len = 4;
+  EXPECT_EQ(ClassifyStop(s, 0x1000, 0x1004, &why), StopKind::kMmio);
+  EXPECT_EQ(ClassifyStop(s, 0x2000, 0x2004, &why), StopKind::kIllegal);
+  s.err = EIO;
+  EXPECT_EQ(ClassifyStop(s, 0x1000, 0x1004, &why), StopKind::kIllegal);
+}
+
+}  // namespace
+}  // namespace fuzz
