@@ -49,6 +49,10 @@ class AlarmGuard {
 
 class Hwpoison : public PrivateVmTest {
  protected:
+  // Rounds of each race: finding a page by its content scans all of
+  // memory, which takes a second or two under TCG.
+  static constexpr int kRounds = 8;
+
   void SetUp() override {
     std::string why = HwpoisonUnavailable();
     if (!why.empty()) GTEST_SKIP() << "no memory failure injection: " << why;
@@ -123,9 +127,8 @@ TEST_F(Hwpoison, RacesWithPunchHole) {
   // memory failure waited for the invalidate_lock, the two would deadlock
   // (the harness kills a stuck test).
   ASSERT_EQ(MakePrivate(0, kSize), 0);
-  const auto end = Clock::now() + std::chrono::seconds(6);
   int rounds = 0;
-  while (Clock::now() < end) {
+  for (; rounds < kRounds; rounds++) {
     uint64_t off = (rounds % (kSize / kPage)) * kPage;
     uint64_t pfn = TagAndFind(kGpa, off);
     ASSERT_NE(pfn, 0u);
@@ -146,10 +149,8 @@ TEST_F(Hwpoison, RacesWithPunchHole) {
     // Either order is fine; a page punched first is no longer in the file
     // (memory failure then handles a free or freed page).
     (void)injected;
-    rounds++;
   }
   printf("memory failure vs punch-hole: %d rounds\n", rounds);
-  EXPECT_GT(rounds, 2);
   // Everything still works: the guest writes and reads back the slot.
   ASSERT_EQ(Punch(0, kSize), 0);
   AlarmGuard guard(20);
@@ -171,9 +172,8 @@ TEST_F(Hwpoison, RacesWithUnbindAndClose) {
   ASSERT_EQ(SetAttributes(vm_->vm(), kGpa2, kSize, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
   Mapping shared2(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_TRUE(shared2.ok());
-  const auto end = Clock::now() + std::chrono::seconds(6);
   int rounds = 0;
-  while (Clock::now() < end) {
+  for (; rounds < kRounds; rounds++) {
     int gmem2 = static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, 0));
     ASSERT_GE(gmem2, 0);
     Region2 r;
@@ -206,10 +206,8 @@ TEST_F(Hwpoison, RacesWithUnbindAndClose) {
       close(gmem2);
     }
     poison.join();
-    rounds++;
   }
   printf("memory failure vs delete+close: %d rounds\n", rounds);
-  EXPECT_GT(rounds, 2);
   AlarmGuard guard(20);
   auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa), kSize / 4, 0x02020202, 1});
   ASSERT_TRUE(res.ok) << "faults stopped working: " << res.what;

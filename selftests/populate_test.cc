@@ -45,6 +45,17 @@ uint64_t MeasurePage(uint64_t h, uint64_t gfn, const uint8_t* page) {
   return Fnv(h, page, kPage);
 }
 
+// A page-aligned source buffer: populate takes whole pages.
+class PageBuf {
+ public:
+  explicit PageBuf(size_t len)
+      : map_(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) {}
+  uint8_t* data() const { return map_.bytes(); }
+
+ private:
+  Mapping map_;
+};
+
 class Populate : public PrivateVmTest {
  protected:
   static constexpr uint64_t kGfn = kGpa / kPage;
@@ -123,7 +134,7 @@ TEST_F(Populate, PreallocatedPagesArePopulatedAndSeenByTheGuest) {
   // fallocate() first: populate must use the allocated pages as they are.
   ASSERT_EQ(Allocate(0, kSize), 0);
   ASSERT_EQ(MakePrivate(0, 4 * kPage), 0);
-  std::vector<uint8_t> img(3 * kPage);
+  PageBuf img(3 * kPage);
   uint32_t sums[3];
   uint64_t expect = kFnvInit;
   for (int i = 0; i < 3; i++) {
@@ -143,7 +154,7 @@ TEST_F(Populate, PreallocatedPagesArePopulatedAndSeenByTheGuest) {
 
 TEST_F(Populate, PopulatedPageCannotBePopulatedAgain) {
   ASSERT_EQ(MakePrivate(0, kPage), 0);
-  std::vector<uint8_t> img(kPage);
+  PageBuf img(kPage);
   const uint32_t sum = Fill(img.data(), 7);
   ASSERT_EQ(Pop(kGfn, 1, img.data()), 0);
   const auto before = Measure();
@@ -158,7 +169,7 @@ TEST_F(Populate, PopulatedPageCannotBePopulatedAgain) {
 TEST_F(Populate, PageTheGuestTouchedCannotBePopulated) {
   ASSERT_EQ(MakePrivate(0, kPage), 0);
   ASSERT_TRUE(vm_->Command(kOpWrite, {static_cast<uint32_t>(kGpa), 0x1234}).ok);
-  std::vector<uint8_t> img(kPage);
+  PageBuf img(kPage);
   Fill(img.data(), 1);
   EXPECT_EQ(Pop(kGfn, 1, img.data()), -EEXIST);
   auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa)});
@@ -170,7 +181,7 @@ TEST_F(Populate, ShortCountStopsAtTheFirstBadPage) {
   ASSERT_EQ(MakePrivate(0, 4 * kPage), 0);
   // Page 2 is already prepared, so only pages 0 and 1 get populated.
   ASSERT_TRUE(vm_->Command(kOpWrite, {static_cast<uint32_t>(kGpa + 2 * kPage), 5}).ok);
-  std::vector<uint8_t> img(4 * kPage);
+  PageBuf img(4 * kPage);
   uint32_t sums[2];
   uint64_t expect = kFnvInit;
   for (int i = 0; i < 4; i++) {
@@ -190,11 +201,13 @@ TEST_F(Populate, ShortCountStopsAtTheFirstBadPage) {
 }
 
 TEST_F(Populate, SharedAndNonGuestMemfdGfnsAreRefused) {
-  std::vector<uint8_t> img(kPage);
+  PageBuf img(kPage);
   Fill(img.data(), 3);
   EXPECT_EQ(Pop(kGfn, 1, img.data()), -EINVAL) << "shared gfn";
   EXPECT_EQ(Pop(kBootGpa / kPage, 1, img.data()), -EINVAL) << "slot without guest_memfd";
   EXPECT_EQ(Pop(0x40000000 / kPage, 1, img.data()), -EINVAL) << "no memslot";
+  ASSERT_EQ(MakePrivate(0, kPage), 0);
+  EXPECT_EQ(Pop(kGfn, 1, img.data() + 8), -EINVAL) << "source not page aligned";
   auto m = Measure();
   EXPECT_EQ(m.pages, 0u);
   EXPECT_EQ(m.hash, kFnvInit);
@@ -206,7 +219,7 @@ TEST_F(Populate, SharedAndNonGuestMemfdGfnsAreRefused) {
 
 TEST_F(Populate, PopulatingPastTheSlotEndIsPartial) {
   ASSERT_EQ(MakePrivate(kSize - kPage, kPage), 0);
-  std::vector<uint8_t> img(2 * kPage);
+  PageBuf img(2 * kPage);
   const uint32_t sum = Fill(img.data(), 11);
   EXPECT_EQ(Pop(kGfn + kSize / kPage - 1, 2, img.data()), -EINVAL);
   EXPECT_EQ(Measure().pages, 1u);
@@ -223,7 +236,7 @@ TEST_F(Populate, BadSourceChangesNothing) {
   EXPECT_EQ(m.pages, 0u);
   EXPECT_EQ(m.hash, kFnvInit);
   // The page was not marked prepared: a good populate still works.
-  std::vector<uint8_t> img(kPage);
+  PageBuf img(kPage);
   const uint32_t sum = Fill(img.data(), 21);
   ASSERT_EQ(Pop(kGfn, 1, img.data()), 0);
   EXPECT_EQ(GuestSum(0), sum);
@@ -242,7 +255,7 @@ TEST_F(Populate, NullSourcePopulatesZeroes) {
 
 TEST_F(Populate, PunchHoleMakesAPagePopulatableAgain) {
   ASSERT_EQ(MakePrivate(0, kPage), 0);
-  std::vector<uint8_t> img(kPage);
+  PageBuf img(kPage);
   Fill(img.data(), 1);
   ASSERT_EQ(Pop(kGfn, 1, img.data()), 0);
   ASSERT_EQ(Punch(0, kPage), 0);
@@ -259,7 +272,7 @@ TEST_F(Populate, PunchHoleMakesAPagePopulatableAgain) {
 TEST_F(Populate, RacesWithPunchHoleAndFaults) {
   constexpr uint64_t kPages = 8;
   ASSERT_EQ(MakePrivate(0, kPages * kPage), 0);
-  std::vector<uint8_t> img(kPages * kPage);
+  PageBuf img(kPages * kPage);
   uint32_t sums[kPages];
   for (uint64_t i = 0; i < kPages; i++) sums[i] = Fill(img.data() + i * kPage, 0x10000u * (i + 1));
   std::atomic<bool> stop{false};

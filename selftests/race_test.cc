@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "selftests/lib/abi_version.h"
 #include "selftests/lib/private_vm.h"
 
 namespace gmt {
@@ -129,7 +130,7 @@ TEST_F(Race, MemslotChurnWhileGuestWritesShared) {
       r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
       r.gmem_fd = gmem_.get();
       // The range overlaps slot 1's binding: must be refused every time.
-      if (SetRegion2(vm_->vm(), r) != -EINVAL) {
+      if (SetRegion2(vm_->vm(), r) != AlreadyBoundErrno()) {
         ADD_FAILURE() << "overlapping guest_memfd binding was accepted";
         break;
       }

@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "selftests/lib/abi_version.h"
 #include "selftests/lib/kvm.h"
 #include "selftests/lib/private_vm.h"
 #include "selftests/lib/skip.h"
@@ -98,21 +98,6 @@ long SetRegion1(int vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t si
 
 Mapping Anon(size_t len) {
   return Mapping(len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-}
-
-// True if the running kernel's version is at least |major|.|minor|.
-bool KernelAtLeast(int major, int minor) {
-  utsname u;
-  int ma = 0, mi = 0;
-  if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
-  return ma > major || (ma == major && mi >= minor);
-}
-
-// The errno for binding a guest_memfd range that another slot holds:
-// EEXIST since upstream 7.2 and in our series; upstream 6.8 to 7.1 (the
-// host reference kernel) said EINVAL.
-long AlreadyBoundErrno() {
-  return (KernelAtLeast(6, 8) && !KernelAtLeast(7, 2)) ? -EINVAL : -EEXIST;
 }
 
 // A VM type that can create a guest_memfd on this kernel: SW-protected on
