@@ -551,5 +551,113 @@ TEST_F(GmemSlots, AttributesOverSmallAndUnalignedSlots) {
   }
 }
 
+
+// --- found by gmem_fuzz ------------------------------------------------------
+
+TEST(AddressSpaces, PrivateMemoryVmsHaveOne) {
+  // A VM with private memory has no SMM address space (upstream: EINVAL
+  // for as_id 1); an ordinary VM keeps both.
+  Fd kvm = OpenKvm();
+  GMT_REQUIRE_KVM(kvm);
+  GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
+  Mapping mem = Anon(1 << 20);
+  TestVm sw(KVM_X86_SW_PROTECTED_VM);
+  GMT_ASSERT_VM(sw);
+  EXPECT_EQ(CheckExtension(sw.vm(), KVM_CAP_MULTI_ADDRESS_SPACE), 1);
+  EXPECT_EQ(SetRegion1(sw.vm(), (1u << 16) | 3, 0, 0x400000, 1 << 20, mem.bytes()), -EINVAL);
+  TestVm plain;
+  GMT_ASSERT_VM(plain);
+  EXPECT_EQ(CheckExtension(plain.vm(), KVM_CAP_MULTI_ADDRESS_SPACE), 2);
+  EXPECT_EQ(SetRegion1(plain.vm(), (1u << 16) | 3, 0, 0x400000, 1 << 20, mem.bytes()), 0);
+}
+
+TEST_F(PreFaultTest, LeavesAPendingExitAlone) {
+  // Userspace may pre-fault while it holds an exit it has not handled; a
+  // failing pre-fault must not overwrite kvm_run with a memory fault.
+  Fd kvm = OpenKvm();
+  GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
+  TestVm vm(KVM_X86_SW_PROTECTED_VM);
+  GMT_ASSERT_VM(vm);
+  // The guest's first IN is an exit that stays pending until the next
+  // KVM_RUN.
+  ASSERT_EQ(Ioctl(vm.vcpu(), KVM_RUN, 0UL), 0);
+  ASSERT_EQ(vm.run()->exit_reason, static_cast<uint32_t>(KVM_EXIT_IO));
+  ASSERT_EQ(SetAttributes(vm.vm(), 0x800000, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+  uint64_t gpa = 0x800000, size = 4096;
+  EXPECT_EQ(PreFault(vm.vcpu(), &gpa, &size), -EFAULT);
+  EXPECT_EQ(vm.run()->exit_reason, static_cast<uint32_t>(KVM_EXIT_IO))
+      << "pre-fault rewrote the pending exit";
+  EXPECT_EQ(vm.run()->io.port, kCmdPort);
+}
+
+TEST_F(PreFaultTest, RacesWithMemslotDeletion) {
+  // Deleting a memslot waits for the SRCU readers, pre-fault among them:
+  // pre-fault must give up on a slot being deleted (EAGAIN), not retry.
+  TestVm vm;
+  GMT_ASSERT_VM(vm);
+  if (CheckExtension(vm.vm(), KVM_CAP_PRE_FAULT_MEMORY) <= 0) GTEST_SKIP() << "no pre-fault";
+  Mapping mem = Anon(4 << 20);
+  std::atomic<bool> stop{false};
+  std::atomic<int> churns{0};
+  std::thread churn([&] {
+    while (!stop) {
+      SetRegion1(vm.vm(), 1, 0, 0x400000, 4 << 20, mem.bytes());
+      SetRegion1(vm.vm(), 1, 0, 0x400000, 0, mem.bytes());
+      churns++;
+    }
+  });
+  AlarmGuard guard(20);
+  int calls = 0, bad = 0;
+  long last_bad = 0;
+  const auto end = Clock::now() + std::chrono::seconds(3);
+  while (Clock::now() < end) {
+    uint64_t gpa = 0x400000, size = 4 << 20;
+    long r = PreFault(vm.vcpu(), &gpa, &size);
+    calls++;
+    if (r != 0 && r != -EAGAIN && r != -ENOENT) {
+      bad++;
+      last_bad = r;
+    }
+    if (r == -EINTR) break;
+  }
+  stop = true;
+  churn.join();
+  printf("pre-fault vs memslot delete: %d calls, %d create/delete pairs\n", calls,
+         churns.load());
+  EXPECT_EQ(bad, 0) << strerror(static_cast<int>(-last_bad));
+  EXPECT_GT(churns.load(), 10);
+}
+
+TEST_F(PreFaultTest, PoisonedPageWithSigbusBlocked) {
+  // A guest fault on a poisoned page gets a SIGBUS sent and is retried;
+  // pre-fault must not wait for a signal that is blocked.
+  TestVm vm;
+  GMT_ASSERT_VM(vm);
+  if (CheckExtension(vm.vm(), KVM_CAP_PRE_FAULT_MEMORY) <= 0) GTEST_SKIP() << "no pre-fault";
+  Mapping mem = Anon(1 << 20);
+  memset(mem.bytes(), 1, 1 << 20);
+  if (madvise(mem.bytes() + 4096, 4096, MADV_HWPOISON) != 0)
+    GTEST_SKIP() << "MADV_HWPOISON: " << strerror(errno);
+  ASSERT_EQ(SetRegion1(vm.vm(), 1, 0, 0x400000, 1 << 20, mem.bytes()), 0);
+  sigset_t bus, old;
+  sigemptyset(&bus);
+  sigaddset(&bus, SIGBUS);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &bus, &old), 0);
+  long r;
+  {
+    AlarmGuard guard(10);
+    uint64_t gpa = 0x401000, size = 4096;
+    r = PreFault(vm.vcpu(), &gpa, &size);
+  }
+  // Drop the pending SIGBUS before unblocking it.
+  struct sigaction ign = {};
+  ign.sa_handler = SIG_IGN;
+  struct sigaction prev;
+  sigaction(SIGBUS, &ign, &prev);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  sigaction(SIGBUS, &prev, nullptr);
+  EXPECT_EQ(r, -EHWPOISON) << strerror(static_cast<int>(-r));
+}
+
 }  // namespace
 }  // namespace gmt

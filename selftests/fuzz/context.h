@@ -31,7 +31,7 @@ struct Options {
   // Pre-fault a vCPU while another thread is between the exits of a guest
   // command on it.  Off by default: KVM_PRE_FAULT_MEMORY then overwrites
   // the pending exit in kvm_run (a finding; see README.md).
-  bool prefault_during_run = false;
+  bool prefault_during_run = true;
   uint64_t max_ops = 0;        // per thread and seed; 0: no limit
   std::set<std::string> skip;  // ops drawn but not executed
 };

@@ -34,7 +34,7 @@ const char kUsage[] =
     "usage: gmem_fuzz [--seed S | --seeds A-B] [--seconds N] [--seed-seconds N]\n"
     "                 [--threads T] [--vms V] [--max-ops N] [--skip OP,...]\n"
     "                 [--no-signals] [--no-checkers] [--keep-going]\n"
-    "                 [--prefault-during-run] [--list-ops] [--dry-run]\n"
+    "                 [--no-prefault-during-run] [--list-ops] [--dry-run]\n"
     "\n"
     "  --seed S          run seed S for --seconds (default: seed 1)\n"
     "  --seeds A-B       run seeds A, A+1, ... B, each on fresh VMs for\n"
@@ -47,8 +47,9 @@ const char kUsage[] =
     "  --no-signals      no signal noise (watchdogs stay)\n"
     "  --no-checkers     no checker threads\n"
     "  --keep-going      after a failing seed, go on with the next one\n"
-    "  --prefault-during-run  pre-fault vCPUs between the exits of guest\n"
-    "                    commands (KVM_PRE_FAULT_MEMORY overwrites kvm_run)\n"
+    "  --no-prefault-during-run  keep pre-faults out of a guest command's\n"
+    "                    exits (by default they may come between them: a\n"
+    "                    pre-fault must leave a pending exit in kvm_run alone)\n"
     "  --dry-run         print each thread's first --max-ops (default 20) ops\n"
     "                    of the first seed, without running anything\n";
 
@@ -74,8 +75,8 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* list_ops, bool* dry_r
       o->checkers = false;
     } else if (a == "--keep-going") {
       o->keep_going = true;
-    } else if (a == "--prefault-during-run") {
-      o->prefault_during_run = true;
+    } else if (a == "--no-prefault-during-run") {
+      o->prefault_during_run = false;
     } else if (a == "--dry-run") {
       *dry_run = true;
     } else if (a == "--list-ops") {

@@ -13,7 +13,7 @@ std::string ReplayCommand(const Options& opts, uint64_t seed, uint64_t max_ops) 
                   std::to_string(opts.threads) + " --vms " + std::to_string(opts.vms);
   if (!opts.checkers) s += " --no-checkers";
   if (!opts.signals) s += " --no-signals";
-  if (opts.prefault_during_run) s += " --prefault-during-run";
+  if (!opts.prefault_during_run) s += " --no-prefault-during-run";
   if (!opts.skip.empty()) {
     s += " --skip ";
     bool first = true;
