@@ -7,6 +7,7 @@
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
 #   kasan      the memory tests again on the KASAN + kmemleak kernel
 #   faults     allocation-failure sweep of the ABI on the KASAN kernel
+#   fuzz       60 s of gmem_fuzz (seeded, concurrent) on the KASAN kernel
 # The last line is "N passed, N failed, N skipped" over all stages' tests.
 #
 #   scripts/test.sh [STAGE...]     (default: all)
@@ -15,7 +16,7 @@ set -uo pipefail
 cd "$REPO"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel kasan faults)
+[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel kasan faults fuzz)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 total_pass=0 total_fail=0 total_skip=0
@@ -64,7 +65,7 @@ if want unit; then
 	tally "$log"
 fi
 
-if want queue || want harness || want kernel || want kasan || want faults; then
+if want queue || want harness || want kernel || want kasan || want faults || want fuzz; then
 	stage "base tree and kernel"
 	"$REPO/scripts/base-tree.sh" || die "base tree failed"
 	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
@@ -97,7 +98,7 @@ if want kernel; then
 	tally "$log"
 fi
 
-if want kasan || want faults; then
+if want kasan || want faults || want fuzz; then
 	kasan=$("$REPO/scripts/kernel-build.sh" --variant kasan | tail -n 1) || die "KASAN kernel build failed"
 fi
 
@@ -114,6 +115,13 @@ if want faults; then
 	bazel build -c opt --noshow_progress //selftests:failinject_test >/dev/null 2>&1 ||
 		die "building failinject_test failed"
 	"$REPO/scripts/kernel-tests.sh" --faults "$kasan" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want fuzz; then
+	stage "fuzz: 60 s of gmem_fuzz on the KASAN kernel"
+	log=$logdir/fuzz.log
+	"$REPO/scripts/fuzz.sh" --kernel "$kasan" --seconds 60 2>&1 | tee "$log"
 	tally "$log"
 fi
 
