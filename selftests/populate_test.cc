@@ -11,6 +11,8 @@
 // post_populate callback saw the right bytes at the right gfn (checked
 // through its FNV-1a measurement).
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "selftests/lib/private_vm.h"
+#include "selftests/lib/uffd.h"
 
 namespace gmt {
 namespace {
@@ -309,6 +312,65 @@ TEST_F(Populate, RacesWithPunchHoleAndFaults) {
               static_cast<unsigned long long>(filled), static_cast<unsigned long long>(refused),
               static_cast<unsigned long long>(faults),
               static_cast<unsigned long long>(punches.load()));
+}
+
+// A source page that takes forever to fault in (userfaultfd, never
+// resolved by itself) must not hold any guest_memfd lock while populate
+// waits for it: a hole punch in the same file goes through, and a signal
+// ends the wait (EINTR) instead of leaving the task stuck.
+TEST_F(Populate, SourceFaultHoldsNoLockAndIsInterruptible) {
+  UserfaultRegion src(kPage);
+  ASSERT_TRUE(src.ok()) << src.error();
+  ASSERT_EQ(MakePrivate(0, kPage), 0);
+  struct sigaction sa = {};
+  sa.sa_handler = [](int) {};
+  sigaction(SIGUSR1, &sa, nullptr);
+
+  std::atomic<int> result{1};
+  pthread_t populator_id;
+  std::atomic<bool> started{false};
+  std::thread populator([&] {
+    populator_id = pthread_self();
+    started = true;
+    result = Pop(kGfn + 1, 1, src.bytes());
+  });
+  while (!started) {
+  }
+  // Wait until populate is blocked on the source page.
+  ASSERT_NE(src.WaitFault(5000), 0u) << "populate never touched its source";
+
+  // The punch runs on its own thread: on a kernel that holds the
+  // invalidate_lock across the source fault it would block until the
+  // page is resolved.
+  std::atomic<int> punched{1};
+  std::thread puncher([&] { punched = Punch(0, kSize) ? -errno : 0; });
+  auto wait_for = [](const std::atomic<int>& v, double seconds) {
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::duration<double>(seconds);
+    while (v.load() == 1 && std::chrono::steady_clock::now() < end) {
+    }
+    return v.load() != 1;
+  };
+  bool punch_done = wait_for(punched, 1.0);
+  EXPECT_TRUE(punch_done) << "punch-hole waited for a populate that waits for userspace";
+  if (!punch_done) src.Resolve(0);
+  puncher.join();
+  EXPECT_EQ(punched.load(), 0);
+
+  // Interrupt the populate; if it does not come back, release the page so
+  // that the test can end.
+  pthread_kill(populator_id, SIGUSR1);
+  bool interrupted = wait_for(result, 2.0);
+  if (!interrupted) src.Resolve(0);
+  populator.join();
+  EXPECT_TRUE(interrupted) << "a signal did not end populate's wait for its source";
+  if (interrupted) {
+    EXPECT_EQ(result.load(), -EINTR);
+  }
+  // Unless the page had to be released above, nothing was populated.
+  if (punch_done && interrupted) {
+    EXPECT_EQ(Measure().pages, 0u);
+  }
 }
 
 TEST_F(Populate, MalformedRequestsAreRejected) {
