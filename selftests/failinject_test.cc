@@ -130,13 +130,7 @@ TEST_F(FailInject, BindGuestMemfdSlot) {
 }
 
 TEST_F(FailInject, DeleteGuestMemfdSlot) {
-  Region2 r;
-  r.slot = kSlot;
-  r.flags = KVM_MEM_GUEST_MEMFD;
-  r.gpa = kGpa;
-  r.size = kSize;
-  r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
-  r.gmem_fd = gmem_.get();
+  const Region2 r = DataSlot();
   Region2 del;
   del.slot = kSlot;
   Sweep(
@@ -264,12 +258,7 @@ TEST_F(FailInject, CloseGuestMemfdAndVm) {
         if (!vm->ok()) return -ENOMEM;
         int fd = static_cast<int>(CreateGuestMemfd(vm->vm(), kSize, 0));
         if (fd < 0) return fd;
-        Region2 r;
-        r.slot = 1;
-        r.flags = KVM_MEM_GUEST_MEMFD;
-        r.gpa = kGpa;
-        r.size = kSize;
-        r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+        Region2 r = DataSlot();
         r.gmem_fd = fd;
         long ret = SetRegion2(vm->vm(), r);
         close(fd);

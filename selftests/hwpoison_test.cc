@@ -21,31 +21,14 @@
 #include <thread>
 
 #include "selftests/lib/hwpoison.h"
+#include "selftests/lib/concurrent.h"
 #include "selftests/lib/private_vm.h"
+#include "selftests/lib/signals.h"
 
 namespace gmt {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void Nothing(int) {}
-
-// A one-shot SIGALRM that makes a KVM_RUN stuck in retries come back.
-class AlarmGuard {
- public:
-  explicit AlarmGuard(int seconds) {
-    struct sigaction sa = {};
-    sa.sa_handler = Nothing;
-    sigaction(SIGALRM, &sa, nullptr);
-    itimerval t = {};
-    t.it_value.tv_sec = seconds;
-    setitimer(ITIMER_REAL, &t, nullptr);
-  }
-  ~AlarmGuard() {
-    itimerval t = {};
-    setitimer(ITIMER_REAL, &t, nullptr);
-  }
-};
 
 class Hwpoison : public PrivateVmTest {
  protected:
@@ -132,23 +115,11 @@ TEST_F(Hwpoison, RacesWithPunchHole) {
     uint64_t off = (rounds % (kSize / kPage)) * kPage;
     uint64_t pfn = TagAndFind(kGpa, off);
     ASSERT_NE(pfn, 0u);
-    std::atomic<int> go{0};
-    int injected = 0;
-    std::thread poison([&] {
-      go++;
-      while (go.load() < 2) {
-      }
-      injected = InjectMemoryFailure(pfn);
-    });
-    go++;
-    while (go.load() < 2) {
-    }
-    int punched = Punch(off, kPage);
-    poison.join();
+    int punched = -1;
+    RunTogether([&] { InjectMemoryFailure(pfn); }, [&] { punched = Punch(off, kPage); });
     EXPECT_EQ(punched, 0) << strerror(errno);
     // Either order is fine; a page punched first is no longer in the file
     // (memory failure then handles a free or freed page).
-    (void)injected;
   }
   printf("memory failure vs punch-hole: %d rounds\n", rounds);
   // Everything still works: the guest writes and reads back the slot.
@@ -186,26 +157,18 @@ TEST_F(Hwpoison, RacesWithUnbindAndClose) {
     ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
     uint64_t pfn = TagAndFind(kGpa2, (rounds % 512) * kPage);
     ASSERT_NE(pfn, 0u);
-    std::atomic<int> go{0};
-    std::thread poison([&] {
-      go++;
-      while (go.load() < 2) {
-      }
-      InjectMemoryFailure(pfn);
-    });
-    go++;
-    while (go.load() < 2) {
-    }
     Region2 del;
     del.slot = kSlot2;
-    if (rounds & 1) {
-      close(gmem2);
-      EXPECT_EQ(SetRegion2(vm_->vm(), del), 0);
-    } else {
-      EXPECT_EQ(SetRegion2(vm_->vm(), del), 0);
-      close(gmem2);
-    }
-    poison.join();
+    RunTogether([&] { InjectMemoryFailure(pfn); },
+                [&] {
+                  if (rounds & 1) {
+                    close(gmem2);
+                    EXPECT_EQ(SetRegion2(vm_->vm(), del), 0);
+                  } else {
+                    EXPECT_EQ(SetRegion2(vm_->vm(), del), 0);
+                    close(gmem2);
+                  }
+                });
   }
   printf("memory failure vs delete+close: %d rounds\n", rounds);
   AlarmGuard guard(20);

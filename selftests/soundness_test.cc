@@ -25,7 +25,9 @@
 #include "selftests/lib/abi_version.h"
 #include "selftests/lib/kvm.h"
 #include "selftests/lib/private_vm.h"
+#include "selftests/lib/signals.h"
 #include "selftests/lib/skip.h"
+#include "selftests/lib/concurrent.h"
 #include "selftests/lib/stats.h"
 #include "selftests/lib/uffd.h"
 
@@ -37,33 +39,6 @@ using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-// SIGALRM/SIGUSR1 handlers that do nothing and do not restart syscalls, so
-// a signal makes a blocking ioctl return EINTR instead of being invisible.
-void Nothing(int) {}
-void InstallInterruptingHandler(int sig) {
-  struct sigaction sa = {};
-  sa.sa_handler = Nothing;
-  sigemptyset(&sa.sa_mask);
-  sigaction(sig, &sa, nullptr);
-}
-
-// Arms a one-shot SIGALRM after |seconds| for the lifetime of the guard: a
-// KVM ioctl that would spin forever comes back with EINTR instead.
-class AlarmGuard {
- public:
-  explicit AlarmGuard(double seconds) {
-    InstallInterruptingHandler(SIGALRM);
-    itimerval t = {};
-    t.it_value.tv_sec = static_cast<time_t>(seconds);
-    t.it_value.tv_usec = static_cast<suseconds_t>((seconds - t.it_value.tv_sec) * 1e6);
-    setitimer(ITIMER_REAL, &t, nullptr);
-  }
-  ~AlarmGuard() {
-    itimerval t = {};
-    setitimer(ITIMER_REAL, &t, nullptr);
-  }
-};
 
 long PreFault(int vcpu, uint64_t* gpa, uint64_t* size, uint64_t pad = 0) {
   kvm_pre_fault_memory r = {};
@@ -113,15 +88,45 @@ int GmemVmType(int kvm) {
   return -1;
 }
 
+// A VM of a type that can create a guest_memfd, and shared memory.
+class GmemSlots : public testing::Test {
+ protected:
+  void SetUp() override {
+    Fd kvm = OpenKvm();
+    GMT_REQUIRE_KVM(kvm);
+    type_ = GmemVmType(kvm.get());
+    if (type_ < 0) GTEST_SKIP() << "no VM type with guest_memfd here";
+    vm_ = std::make_unique<TestVm>(type_);
+    GMT_ASSERT_VM(*vm_);
+    mem_ = Anon(8 << 20);
+    ASSERT_TRUE(mem_.ok());
+  }
+  long Bind(uint32_t slot, uint64_t gpa, uint64_t size, int gmem, uint64_t off,
+            uint32_t flags = KVM_MEM_GUEST_MEMFD) {
+    Region2 r;
+    r.slot = slot;
+    r.flags = flags;
+    r.gpa = gpa;
+    r.size = size;
+    r.hva = reinterpret_cast<uint64_t>(mem_.bytes());
+    r.gmem_fd = gmem;
+    r.gmem_offset = off;
+    return SetRegion2(vm_->vm(), r);
+  }
+  long Delete(uint32_t slot) {
+    Region2 r;
+    r.slot = slot;
+    return SetRegion2(vm_->vm(), r);
+  }
+  int type_ = -1;
+  std::unique_ptr<TestVm> vm_;
+  Mapping mem_;
+};
+
 // --- item 4: the v1 ioctl must not accept flags it cannot express --------
 
-TEST(MemslotV1, RejectsGuestMemfdFlag) {
-  Fd kvm = OpenKvm();
-  GMT_REQUIRE_KVM(kvm);
-  int type = GmemVmType(kvm.get());
-  if (type < 0) GTEST_SKIP() << "no VM type with guest_memfd here";
-  TestVm vm(type);
-  GMT_ASSERT_VM(vm);
+TEST_F(GmemSlots, V1RejectsGuestMemfdFlag) {
+  TestVm& vm = *vm_;
   Fd gmem(static_cast<int>(CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
   ASSERT_TRUE(gmem.ok());
   // A daemonised VMM's guest_memfd can land on fd 0, which is what the v1
@@ -393,13 +398,8 @@ TEST(VmTypes, CapabilityMatchesCreate) {
 
 // --- item 9: padding and reserved fields are ignored, as upstream does -----
 
-TEST(Padding, IgnoredLikeUpstream) {
-  Fd kvm = OpenKvm();
-  GMT_REQUIRE_KVM(kvm);
-  int type = GmemVmType(kvm.get());
-  if (type < 0) GTEST_SKIP() << "no VM type with guest_memfd here";
-  TestVm vm(type);
-  GMT_ASSERT_VM(vm);
+TEST_F(GmemSlots, PaddingIgnoredLikeUpstream) {
+  TestVm& vm = *vm_;
   kvm_create_guest_memfd args = {};
   args.size = 2 << 20;
   args.reserved[5] = 1;
@@ -426,39 +426,6 @@ TEST(Padding, IgnoredLikeUpstream) {
 
 // --- upstream bug classes ----------------------------------------------------
 
-class GmemSlots : public testing::Test {
- protected:
-  void SetUp() override {
-    Fd kvm = OpenKvm();
-    GMT_REQUIRE_KVM(kvm);
-    type_ = GmemVmType(kvm.get());
-    if (type_ < 0) GTEST_SKIP() << "no VM type with guest_memfd here";
-    vm_ = std::make_unique<TestVm>(type_);
-    GMT_ASSERT_VM(*vm_);
-    mem_ = Anon(8 << 20);
-    ASSERT_TRUE(mem_.ok());
-  }
-  long Bind(uint32_t slot, uint64_t gpa, uint64_t size, int gmem, uint64_t off,
-            uint32_t flags = KVM_MEM_GUEST_MEMFD) {
-    Region2 r;
-    r.slot = slot;
-    r.flags = flags;
-    r.gpa = gpa;
-    r.size = size;
-    r.hva = reinterpret_cast<uint64_t>(mem_.bytes());
-    r.gmem_fd = gmem;
-    r.gmem_offset = off;
-    return SetRegion2(vm_->vm(), r);
-  }
-  long Delete(uint32_t slot) {
-    Region2 r;
-    r.slot = slot;
-    return SetRegion2(vm_->vm(), r);
-  }
-  int type_ = -1;
-  std::unique_ptr<TestVm> vm_;
-  Mapping mem_;
-};
 
 TEST_F(GmemSlots, OneFileRangeBacksOneSlot) {
   // Upstream now answers EEXIST for a range that is already bound, as it
@@ -504,18 +471,9 @@ TEST_F(GmemSlots, DeleteRacesLastClose) {
     int gmem = static_cast<int>(CreateGuestMemfd(vm_->vm(), 2 << 20, 0));
     ASSERT_GE(gmem, 0);
     ASSERT_EQ(Bind(1, 0x200000, 2 << 20, gmem, 0), 0);
-    std::atomic<int> go{0};
-    std::thread closer([&] {
-      go++;
-      while (go.load() < 2) {
-      }
-      close(gmem);
-    });
-    go++;
-    while (go.load() < 2) {
-    }
-    EXPECT_EQ(Delete(1), 0);
-    closer.join();
+    long deleted = -1;
+    RunTogether([&] { close(gmem); }, [&] { deleted = Delete(1); });
+    EXPECT_EQ(deleted, 0);
     rounds++;
   }
   printf("delete vs close: %d rounds\n", rounds);

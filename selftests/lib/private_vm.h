@@ -33,6 +33,11 @@ class PrivateVmTest : public testing::Test {
     ASSERT_TRUE(gmem_.ok());
     shared_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_TRUE(shared_.ok());
+    ASSERT_EQ(SetRegion2(vm_->vm(), DataSlot()), 0);
+  }
+
+  // The data slot: guest_memfd for private memory, shared_ for shared.
+  Region2 DataSlot() const {
     Region2 r;
     r.slot = kSlot;
     r.flags = KVM_MEM_GUEST_MEMFD;
@@ -40,7 +45,7 @@ class PrivateVmTest : public testing::Test {
     r.size = kSize;
     r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
     r.gmem_fd = gmem_.get();
-    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+    return r;
   }
 
   long MakePrivate(uint64_t off, uint64_t len) {
