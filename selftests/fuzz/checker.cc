@@ -10,6 +10,7 @@
 
 #include "selftests/fuzz/command.h"
 #include "selftests/fuzz/ops.h"
+#include "selftests/fuzz/poison.h"
 
 namespace fuzz {
 namespace {
@@ -34,12 +35,17 @@ enum Action {
   kRebind,
   kNewGmem,
   kScan,
+  kPoison,
   kNumActions
 };
-constexpr unsigned kWeights[kNumActions] = {20, 20, 8, 8, 10, 4, 10, 5, 6, 3, 1, 3};
+// kPoison is drawn often, but the injector takes one request every
+// --poison-interval seconds; the other kPoison steps read a page that is
+// (being) poisoned, if there is one.
+constexpr unsigned kWeights[kNumActions] = {20, 20, 8, 8, 10, 4, 10, 5, 6, 3, 1, 3, 4};
 constexpr const char* kNames[kNumActions] = {
-    "chk_write",   "chk_read",       "chk_fill_sum", "chk_sum",    "chk_punch",    "chk_alloc",
-    "chk_convert", "chk_host_write", "chk_prefault", "chk_rebind", "chk_new_gmem", "chk_scan"};
+    "chk_write",   "chk_read",       "chk_fill_sum", "chk_sum",    "chk_punch",
+    "chk_alloc",   "chk_convert",    "chk_host_write", "chk_prefault", "chk_rebind",
+    "chk_new_gmem", "chk_scan",      "poison"};
 
 // One checker step; all drawn up front, so the sequence depends on the
 // seed and thread only.
@@ -70,6 +76,8 @@ Step Draw(Rng& r) {
 
 std::string Describe(const Step& s) {
   switch (s.a) {
+    case kPoison:
+      return "page " + std::to_string(s.page);
     case kWrite:
     case kRead:
     case kHostWrite:
@@ -94,10 +102,29 @@ std::string Describe(const Step& s) {
   }
 }
 
+// What memory failure did to a page of the checker's guest_memfd.
+enum class Poison : uint8_t {
+  kClean,     // nothing
+  kPending,   // offered to the injector, result not in yet: may be poisoned
+  kPoisoned,  // poisoned (until a hole is punched over it)
+};
+
+// How a checker's guest command ended.
+enum class CmdEnd {
+  kAnswered,
+  kRefused,  // EHWPOISON: a page poisoned by the fuzzer refused the access
+  kFailed,   // a failure was recorded
+};
+
 class Checker {
  public:
   Checker(ThreadCtx& ctx, unsigned vmi)
-      : ctx_(ctx), vmi_(vmi), priv_(kCheckGmemPages * kDwords), private_(kCheckPages) {}
+      : ctx_(ctx),
+        vmi_(vmi),
+        priv_(kCheckGmemPages * kDwords),
+        private_(kCheckPages),
+        poison_(kCheckGmemPages),
+        may_map_(kCheckGmemPages) {}
   void Run();
 
  private:
@@ -124,8 +151,27 @@ class Checker {
   bool Unbind();
   bool Convert(uint64_t page, uint64_t n, bool priv);
   bool Ensure(uint64_t page, uint64_t n, bool priv);
-  // Runs a command that must be answered (memory faults are failures).
-  bool Cmd(const Command& c, uint32_t* value);
+  // Runs a command that must be answered (memory faults are failures),
+  // unless a page the fuzzer poisoned refuses it (its gpa in *refused).
+  CmdEnd Cmd(const Command& c, uint32_t* value, uint64_t* refused = nullptr);
+
+  // Memory failure (poison.h).  The private window pages whose file page
+  // is poisoned or pending, for the model.
+  PoisonedPages Poisoned() const;
+  // A private access or pre-fault at |gpa| was refused with EHWPOISON: the
+  // page is poisoned; after a guest access (|fault|), no mapping of it
+  // survives either.
+  void Refused(uint64_t gpa, bool fault);
+  // Takes the injector's result for the pending page if it is in (or waits
+  // for it); the page is then poisoned or clean.
+  void CollectPoison(bool wait);
+  // Waits for the result if the pending page is among file pages
+  // [first, first + n): before the checker writes, punches or closes it.
+  void AwaitPoison(uint64_t first, uint64_t n);
+  // The poison step: offers the page to the injector if it can take it,
+  // else reads a page that is (being) poisoned.
+  void OfferPoison(const Step& s);
+  bool ProbePoisoned(const Step& s);
   bool Falloc(int mode, uint64_t gpage, uint64_t gpages);
   void Mismatch(const char* what, uint64_t page, uint64_t dword, uint32_t got, uint32_t want);
 
@@ -143,7 +189,65 @@ class Checker {
   std::vector<bool> private_;   // the window's attributes
   uint32_t counter_ = 0;
   bool ready_ = false;
+  // Per file page of the guest_memfd: what memory failure did to it, and
+  // whether a guest mapping made before the poison may still reach it
+  // (memory failure may unmap a guest_memfd page from a work item, later,
+  // or give up before it reaches guest_memfd at all).
+  std::vector<Poison> poison_;
+  std::vector<bool> may_map_;
+  uint64_t ticket_ = 0;        // the request at the injector, 0: none
+  uint64_t pending_page_ = 0;  // its file page
+  std::string outcome_;        // of the current step, if not "ok"
 };
+
+PoisonedPages Checker::Poisoned() const {
+  PoisonedPages p;
+  for (uint64_t w = 0; w < kCheckPages; w++) {
+    const uint64_t g = off_ + w;
+    if (!private_[w] || poison_[g] == Poison::kClean) continue;
+    p.maybe.insert(Gpa(w));
+    if (poison_[g] == Poison::kPoisoned && !may_map_[g]) p.refused.insert(Gpa(w));
+  }
+  return p;
+}
+
+void Checker::Refused(uint64_t gpa, bool fault) {
+  const uint64_t g = off_ + (gpa - kCheckGpa) / kPage;
+  poison_[g] = Poison::kPoisoned;
+  // A guest access faulted, so nothing mapped the page; the poison keeps
+  // it from being mapped again.  (A pre-fault looks up the page even if it
+  // is mapped, so its refusal says nothing about old mappings.)
+  if (fault) may_map_[g] = false;
+  outcome_ = "hwpoison";
+}
+
+void Checker::CollectPoison(bool wait) {
+  if (!ticket_) return;
+  Poisoner& p = *ctx_.run.poisoner;
+  const Poisoner::Result r = wait ? p.Wait(ticket_) : p.Poll(ticket_);
+  if (r == Poisoner::Result::kPending) return;
+  ticket_ = 0;
+  const uint64_t g = pending_page_;
+  ctx_.Trace(std::string("memory failure ") +
+             (r == Poisoner::Result::kPoisoned ? "injected" : "not injected") + " at file page " +
+             std::to_string(g));
+  if (r == Poisoner::Result::kPoisoned) {
+    poison_[g] = Poison::kPoisoned;
+  } else if (poison_[g] == Poison::kPoisoned) {
+    ctx_.Fail("memory failure", "EHWPOISON only from pages the fuzzer poisoned",
+              "file page " + std::to_string(g) + " refused access",
+              "the injector gave up on this page, so nothing poisoned it");
+  } else {
+    poison_[g] = Poison::kClean;
+    may_map_[g] = false;
+  }
+}
+
+void Checker::AwaitPoison(uint64_t first, uint64_t n) {
+  if (!ticket_ || pending_page_ < first || pending_page_ >= first + n) return;
+  ctx_.Trace("waits for memory failure at file page " + std::to_string(pending_page_));
+  CollectPoison(true);
+}
 
 bool Checker::NewGmem() {
   long r = ctx_.world().CreateGmem(vmfd_.get(), kCheckGmemPages * kPage, 0, false, &gmem_);
@@ -154,6 +258,11 @@ bool Checker::NewGmem() {
     return false;
   gmemfd_ = gmem_->fd.Dup();
   std::fill(priv_.begin(), priv_.end(), 0);
+  // A new file: nothing poisoned.  A request still at the injector is for
+  // the old file, which the injector keeps open meanwhile.
+  std::fill(poison_.begin(), poison_.end(), Poison::kClean);
+  std::fill(may_map_.begin(), may_map_.end(), false);
+  ticket_ = 0;
   ctx_.Trace("g#" + std::to_string(gmem_->id));
   return gmemfd_.ok();
 }
@@ -181,7 +290,11 @@ bool Checker::Unbind() {
   c.slot = kCheckSlot;
   c.hva = reinterpret_cast<uint64_t>(shared_.bytes());
   bound_ = false;
-  return SetRegion(ctx_, *vm_, vmfd_.get(), c, -1) == 0;
+  if (SetRegion(ctx_, *vm_, vmfd_.get(), c, -1) != 0) return false;
+  // Deleting the slot unmapped all of it.
+  for (uint64_t g = 0; g < kCheckGmemPages; g++)
+    if (poison_[g] == Poison::kPoisoned) may_map_[g] = false;
+  return true;
 }
 
 bool Checker::Convert(uint64_t page, uint64_t n, bool priv) {
@@ -193,7 +306,11 @@ bool Checker::Convert(uint64_t page, uint64_t n, bool priv) {
                   ExpectAttributes(c)) ||
       r < 0)
     return false;
-  for (uint64_t p = page; p < page + n; p++) private_[p] = priv;
+  for (uint64_t p = page; p < page + n; p++) {
+    // A conversion unmaps the pages whose attributes change.
+    if (private_[p] != priv && poison_[off_ + p] == Poison::kPoisoned) may_map_[off_ + p] = false;
+    private_[p] = priv;
+  }
   return true;
 }
 
@@ -203,21 +320,28 @@ bool Checker::Ensure(uint64_t page, uint64_t n, bool priv) {
   return true;
 }
 
-bool Checker::Cmd(const Command& c, uint32_t* value) {
+CmdEnd Checker::Cmd(const Command& c, uint32_t* value, uint64_t* refused) {
+  const PoisonedPages poisoned = Poisoned();
   std::lock_guard<std::mutex> busy(vcpu_->busy);
-  CommandEnd end = RunCommand(ctx_, *vcpu_, vcpufd_.get(), vmfd_.get(), c, FaultPolicy::kFail);
+  CommandEnd end =
+      RunCommand(ctx_, *vcpu_, vcpufd_.get(), vmfd_.get(), c, FaultPolicy::kFail, &poisoned);
   if (end.kind == CommandEnd::kAnswered && end.mmio) {
     ctx_.Fail("KVM_RUN", "no MMIO exit", std::to_string(end.mmio) + " MMIO exits",
               "the checker's region is always backed by a memslot");
-    return false;
+    return CmdEnd::kFailed;
+  }
+  if (end.kind == CommandEnd::kPoisoned) {
+    Refused(end.poison_gpa, true);
+    if (refused) *refused = end.poison_gpa;
+    return CmdEnd::kRefused;
   }
   if (end.kind != CommandEnd::kAnswered) {
     if (end.kind != CommandEnd::kFailed)
       ctx_.Fail("guest command", "an answer", end.Name(), "the checker's region is always backed");
-    return false;
+    return CmdEnd::kFailed;
   }
   *value = end.value;
-  return true;
+  return CmdEnd::kAnswered;
 }
 
 bool Checker::Falloc(int mode, uint64_t gpage, uint64_t gpages) {
@@ -266,6 +390,8 @@ bool Checker::SetUp() {
 
 void Checker::TearDown() {
   if (vm_ && vmfd_.ok()) Unbind();
+  // A request at the injector is for this file, which it keeps open.
+  ticket_ = 0;
   ready_ = false;
   bound_ = false;
   vcpufd_.reset();
@@ -281,12 +407,15 @@ void Checker::TearDown() {
 
 void Checker::Do(const Step& s) {
   uint32_t v = 0;
+  uint64_t refused = 0;
   switch (s.a) {
     case kWrite: {
+      // A page being poisoned keeps the tag the injector looks for.
+      if (s.priv) AwaitPoison(off_ + s.page, 1);
       if (!Ensure(s.page, 1, s.priv)) return;
       const uint32_t want = NextValue(s.priv);
       Command c{gmt::kOpWrite, static_cast<uint32_t>(Gpa(s.page) + 4 * s.dword), 1, want};
-      if (!Cmd(c, &v)) return;
+      if (Cmd(c, &v) != CmdEnd::kAnswered) return;
       if (s.priv)
         Priv(s.page, s.dword) = want;
       else if (Shared(s.page, s.dword) != want)
@@ -296,18 +425,24 @@ void Checker::Do(const Step& s) {
     }
     case kRead: {
       Command c{gmt::kOpRead, static_cast<uint32_t>(Gpa(s.page) + 4 * s.dword), 1, 0};
-      if (!Cmd(c, &v)) return;
+      if (Cmd(c, &v) != CmdEnd::kAnswered) return;
       const uint32_t want = Expected(s.page, s.dword);
       if (v != want) Mismatch("guest read", s.page, s.dword, v, want);
       return;
     }
     case kFillSum: {
+      if (s.priv) AwaitPoison(off_ + s.page, s.npages);
       if (!Ensure(s.page, s.npages, s.priv)) return;
       const uint32_t fill = NextValue(s.priv);
       const uint32_t dwords = static_cast<uint32_t>(s.npages * kDwords);
       Command c{gmt::kOpFill, static_cast<uint32_t>(Gpa(s.page)), dwords, fill};
-      if (!Cmd(c, &v)) return;
-      for (uint64_t p = s.page; p < s.page + s.npages; p++) {
+      const CmdEnd filled = Cmd(c, &v, &refused);
+      if (filled == CmdEnd::kFailed) return;
+      // The guest fills in ascending order: refused at a poisoned page, it
+      // wrote every page before that one and nothing from there on.
+      const uint64_t end =
+          filled == CmdEnd::kRefused ? (refused - kCheckGpa) / kPage : s.page + s.npages;
+      for (uint64_t p = s.page; p < end; p++) {
         for (uint64_t d = 0; d < kDwords; d++) {
           if (s.priv) {
             Priv(p, d) = fill;
@@ -316,8 +451,9 @@ void Checker::Do(const Step& s) {
           }
         }
       }
+      if (filled == CmdEnd::kRefused) return;
       Command sum{gmt::kOpSum, static_cast<uint32_t>(Gpa(s.page)), dwords, 0};
-      if (!Cmd(sum, &v)) return;
+      if (Cmd(sum, &v) != CmdEnd::kAnswered) return;
       if (v != static_cast<uint32_t>(fill * dwords))
         ctx_.Fail("guest sum after fill", Hex(static_cast<uint32_t>(fill * dwords)), Hex(v),
                   "a fill then a sum of the same range gives value * dwords");
@@ -329,7 +465,7 @@ void Checker::Do(const Step& s) {
       for (uint64_t p = s.page; p < s.page + s.npages; p++)
         for (uint64_t d = 0; d < kDwords; d++) want += Expected(p, d);
       Command c{gmt::kOpSum, static_cast<uint32_t>(Gpa(s.page)), dwords, 0};
-      if (!Cmd(c, &v)) return;
+      if (Cmd(c, &v) != CmdEnd::kAnswered) return;
       if (v != want)
         ctx_.Fail("guest sum", Hex(want), Hex(v),
                   "the sum of private pages as last written (zero after a punch) and shared pages "
@@ -337,9 +473,17 @@ void Checker::Do(const Step& s) {
       return;
     }
     case kPunch:
-      if (Falloc(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, s.gpage, s.gpages))
+      // Never free a page the injector is about to poison by its pfn.
+      AwaitPoison(s.gpage, s.gpages);
+      if (Falloc(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, s.gpage, s.gpages)) {
+        // A fresh, zeroed page replaces a poisoned one.
         std::fill(priv_.begin() + s.gpage * kDwords, priv_.begin() + (s.gpage + s.gpages) * kDwords,
                   0);
+        for (uint64_t g = s.gpage; g < s.gpage + s.gpages; g++) {
+          poison_[g] = Poison::kClean;
+          may_map_[g] = false;
+        }
+      }
       return;
     case kAllocate:
       Falloc(FALLOC_FL_KEEP_SIZE, s.gpage, s.gpages);
@@ -352,16 +496,21 @@ void Checker::Do(const Step& s) {
       std::memcpy(shared_.bytes() + s.page * kPage + s.dword * 4, &val, 4);
       return;
     }
-    case kPreFault:
-      fuzz::PreFault(ctx_, vcpufd_.get(), PreFaultCall{Gpa(s.page), s.npages * kPage, 0, false},
-                     true);
+    case kPreFault: {
+      const PoisonedPages poisoned = Poisoned();
+      const PreFaultCall c{Gpa(s.page), s.npages * kPage, 0, false};
+      if (fuzz::PreFault(ctx_, vcpufd_.get(), c, true, &poisoned) == EHWPOISON)
+        Refused(c.gpa, false);
       return;
+    }
     case kRebind:
       if (Unbind()) Bind(s.offset_pages);
       return;
     case kNewGmem: {
       // Close the file while a private page is bound through it: the
-      // guest's next private access must fail with a memory fault.
+      // guest's next private access must fail with a memory fault.  (Not
+      // while the injector holds the file open.)
+      AwaitPoison(0, kCheckGmemPages);
       if (!Ensure(s.page, 1, true)) return;
       gmemfd_.reset();
       int r = gmem_->fd.Close();
@@ -383,7 +532,8 @@ void Checker::Do(const Step& s) {
     case kScan:
       for (uint64_t p = 0; p < kCheckPages; p++) {
         for (uint64_t d = 0; d < kDwords; d++) {
-          if ((Shared(p, d) & kTagMask) == kPrivateTag) {
+          const uint32_t tag = Shared(p, d) & kTagMask;
+          if (tag == kPrivateTag || tag == kPoisonTag) {
             ctx_.Fail("shared mapping scan", "no private data", Hex(Shared(p, d)),
                       "private data never appears in the shared backing (page " +
                           std::to_string(p) + " dword " + std::to_string(d) + ")");
@@ -392,9 +542,79 @@ void Checker::Do(const Step& s) {
         }
       }
       return;
+    case kPoison:
+      OfferPoison(s);
+      return;
     case kNumActions:
       return;
   }
+}
+
+bool Checker::ProbePoisoned(const Step& s) {
+  const PoisonedPages poisoned = Poisoned();
+  if (poisoned.maybe.empty()) return false;
+  auto it = poisoned.maybe.lower_bound(Gpa(s.page));
+  if (it == poisoned.maybe.end()) it = poisoned.maybe.begin();
+  const uint64_t page = (*it - kCheckGpa) / kPage;
+  Command c{gmt::kOpRead, static_cast<uint32_t>(Gpa(page) + 4 * s.dword), 1, 0};
+  uint32_t v = 0;
+  switch (Cmd(c, &v)) {
+    case CmdEnd::kAnswered: {
+      const uint32_t want = Expected(page, s.dword);
+      if (v != want) Mismatch("guest read of a poisoned page", page, s.dword, v, want);
+      outcome_ = "probe:answered";
+      break;
+    }
+    case CmdEnd::kRefused:
+      outcome_ = "probe:hwpoison";
+      break;
+    case CmdEnd::kFailed:
+      break;
+  }
+  return true;
+}
+
+void Checker::OfferPoison(const Step& s) {
+  Poisoner* injector = ctx_.run.poisoner;
+  if (!ctx_.env().hwpoison) {
+    outcome_ = "skip:no-hwpoison";
+    return;
+  }
+  if (!injector) {
+    outcome_ = "skip:no-injector";
+    return;
+  }
+  const uint64_t g = off_ + s.page;
+  std::string why = "skip:poisoned";
+  const uint64_t ticket = poison_[g] == Poison::kClean ? injector->Claim(&why) : 0;
+  if (!ticket) {
+    if (!ProbePoisoned(s)) outcome_ = why;
+    return;
+  }
+  // The whole page gets a tag no other page holds: the injector finds the
+  // page's pfn by it.
+  const uint32_t tag = Poisoner::NewTag();
+  Command c{gmt::kOpFill, static_cast<uint32_t>(Gpa(s.page)), static_cast<uint32_t>(kDwords), tag};
+  uint32_t v = 0;
+  if (!Ensure(s.page, 1, true) || Cmd(c, &v) != CmdEnd::kAnswered) {
+    injector->Unclaim(ticket);
+    return;
+  }
+  for (uint64_t d = 0; d < kDwords; d++) Priv(s.page, d) = tag;
+  gmt::Fd file(fcntl(gmemfd_.get(), F_DUPFD_CLOEXEC, 3));
+  if (!file.ok()) {
+    injector->Unclaim(ticket);
+    return;
+  }
+  ticket_ = ticket;
+  pending_page_ = g;
+  poison_[g] = Poison::kPending;
+  may_map_[g] = true;
+  ctx_.Trace("tag " + Hex(tag) + " to the injector");
+  injector->Submit(ticket, tag, std::move(file),
+                   "vm#" + std::to_string(vm_->id) + " g#" + std::to_string(gmem_->id) +
+                       " file page " + std::to_string(g) + " (gpa " + Hex(Gpa(s.page)) + ")");
+  outcome_ = "offered";
 }
 
 void Checker::Run() {
@@ -415,8 +635,10 @@ void Checker::Run() {
       continue;
     }
     const uint64_t failures = ctx_.failures();
+    outcome_.clear();
+    CollectPoison(false);
     Do(s);
-    ctx_.End(ctx_.failures() == failures ? "ok" : "failed");
+    ctx_.End(ctx_.failures() != failures ? "failed" : outcome_.empty() ? "ok" : outcome_);
   }
   TearDown();
 }

@@ -10,7 +10,11 @@
 //  - Fill then Sum gives the right sum, over private or shared pages;
 //  - private data never appears in the shared mapping;
 //  - after its guest_memfd is closed, a private access fails with a
-//    memory-fault exit instead of reaching freed memory.
+//    memory-fault exit instead of reaching freed memory;
+//  - a page it offered for memory failure (poison.h) refuses private
+//    accesses and pre-faults with EHWPOISON once poisoned (or, through a
+//    mapping made before, reads what was last written, until that mapping
+//    is gone), and reads zero after a punched hole.
 // Its calls are checked against the model like every other call.
 #pragma once
 

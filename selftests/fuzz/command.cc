@@ -34,6 +34,8 @@ const char* CommandEnd::Name() const {
       return "abandoned";
     case kDropVcpu:
       return "vcpu-dropped";
+    case kPoisoned:
+      return "poisoned";
     case kFailed:
       return "failed";
   }
@@ -41,7 +43,7 @@ const char* CommandEnd::Name() const {
 }
 
 CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Command& cmd,
-                      FaultPolicy policy) {
+                      FaultPolicy policy, const PoisonedPages* poisoned) {
   CommandEnd end;
   kvm_run* run = vcpu.run();
   switch (cmd.op) {
@@ -75,6 +77,11 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
         ctx.Fail("guest command", "the protocol's answer", Hex(res.value), wrong);
         return end;
       }
+      wrong = CheckAnswered(cmd.lo(), cmd.hi(), poisoned);
+      if (!wrong.empty()) {
+        ctx.Fail("guest command", "EHWPOISON", "answer " + Hex(res.value), wrong);
+        return end;
+      }
       ctx.Trace("answer " + Hex(res.value));
       end.kind = CommandEnd::kAnswered;
       return end;
@@ -93,7 +100,7 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
       stop.mmio_len = run->mmio.len;
     }
     std::string why;
-    switch (ClassifyStop(stop, cmd.lo(), cmd.hi(), &why)) {
+    switch (ClassifyStop(stop, cmd.lo(), cmd.hi(), &why, poisoned)) {
       case StopKind::kMmio:
         if (!run->mmio.is_write) std::memset(run->mmio.data, 0, sizeof(run->mmio.data));
         if (++end.mmio > kMaxMmio) {
@@ -130,13 +137,19 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
         }
         end.kind = Restart(ctx, vcpu, fd) ? CommandEnd::kAbandoned : CommandEnd::kFailed;
         return end;
+      case StopKind::kPoisoned:
+        ctx.Trace("KVM_RUN EHWPOISON at " + Hex(stop.fault_gpa));
+        end.poison_gpa = stop.fault_gpa;
+        end.kind = Restart(ctx, vcpu, fd) ? CommandEnd::kPoisoned : CommandEnd::kFailed;
+        return end;
       case StopKind::kNoMemory:
         ctx.Trace("KVM_RUN ENOMEM");
         end.kind = Restart(ctx, vcpu, fd) ? CommandEnd::kAbandoned : CommandEnd::kFailed;
         return end;
       case StopKind::kIllegal:
         ctx.Fail("KVM_RUN",
-                 "an answer, MMIO in range, EINTR after a signal, or EFAULT with a memory fault",
+                 "an answer, MMIO in range, EINTR after a signal, EFAULT with a memory fault, or "
+                 "EHWPOISON on a page the fuzzer poisoned",
                  res.err ? ErrName(res.err) + " exit " + std::to_string(res.exit_reason) : res.what,
                  why);
         return end;

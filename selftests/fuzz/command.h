@@ -32,16 +32,21 @@ struct CommandEnd {
     kAnswered,   // |value| is the guest's answer
     kAbandoned,  // gave up; the vCPU is ready for the next command
     kDropVcpu,   // gave up; the vCPU is stuck in an exit, close it
+    kPoisoned,   // a poisoned page refused access (at |poison_gpa|); the
+                 // vCPU is ready for the next command
     kFailed,     // a failure was recorded
   } kind = kFailed;
   uint32_t value = 0;
+  uint64_t poison_gpa = 0;
   unsigned mmio = 0, faults = 0, signals = 0;
   const char* Name() const;
 };
 
 // Runs |cmd| on |vcpu|, whose busy lock the caller holds, through |fd|, the
 // caller's dup of the vCPU fd.  |vm_fd| (or -1) is for conversions.
+// |poisoned| (or null) are the pages that memory failure may have made
+// refuse private accesses, whatever |policy| says.
 CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Command& cmd,
-                      FaultPolicy policy);
+                      FaultPolicy policy, const PoisonedPages* poisoned = nullptr);
 
 }  // namespace fuzz

@@ -34,7 +34,10 @@ struct Options {
   bool prefault_during_run = true;
   uint64_t max_ops = 0;        // per thread and seed; 0: no limit
   std::set<std::string> skip;  // ops drawn but not executed
+  double poison_interval = 5;  // seconds between memory failure injections
 };
+
+class Poisoner;
 
 struct Failure {
   uint64_t seed = 0;
@@ -52,6 +55,8 @@ class RunState {
   const Options& opts;
   World& world;
   std::atomic<bool> stop{false};
+  // The memory failure injector, if this run has one (poison.h).
+  Poisoner* poisoner = nullptr;
 
   double Now() const;
   // Records a failure and stops the run.

@@ -19,8 +19,10 @@
 #include "selftests/fuzz/checker.h"
 #include "selftests/fuzz/context.h"
 #include "selftests/fuzz/ops.h"
+#include "selftests/fuzz/poison.h"
 #include "selftests/fuzz/probe.h"
 #include "selftests/fuzz/report.h"
+#include "selftests/lib/hwpoison.h"
 
 namespace fuzz {
 namespace {
@@ -29,12 +31,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kHistory = 50;                 // ops per thread in a report
 constexpr std::chrono::seconds kStopGrace{30};  // for threads to notice the stop
+constexpr std::chrono::seconds kPoisonHold{20};  // a seed's overtime for memory failure
 
 const char kUsage[] =
     "usage: gmem_fuzz [--seed S | --seeds A-B] [--seconds N] [--seed-seconds N]\n"
     "                 [--threads T] [--vms V] [--max-ops N] [--skip OP,...]\n"
     "                 [--no-signals] [--no-checkers] [--keep-going]\n"
-    "                 [--no-prefault-during-run] [--list-ops] [--dry-run]\n"
+    "                 [--no-prefault-during-run] [--poison-interval S]\n"
+    "                 [--list-ops] [--dry-run]\n"
     "\n"
     "  --seed S          run seed S for --seconds (default: seed 1)\n"
     "  --seeds A-B       run seeds A, A+1, ... B, each on fresh VMs for\n"
@@ -50,6 +54,8 @@ const char kUsage[] =
     "  --no-prefault-during-run  keep pre-faults out of a guest command's\n"
     "                    exits (by default they may come between them: a\n"
     "                    pre-fault must leave a pending exit in kvm_run alone)\n"
+    "  --poison-interval S  at most one memory failure injection every S\n"
+    "                    seconds (default 5; finding the page scans memory)\n"
     "  --dry-run         print each thread's first --max-ops (default 20) ops\n"
     "                    of the first seed, without running anything\n";
 
@@ -98,6 +104,12 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* list_ops, bool* dry_r
       o->seed_last = hi;
       o->seed_range = true;
       i++;
+    } else if (a == "--poison-interval") {
+      char* end;
+      double d = std::strtod(v, &end);
+      if (*end || d < 0) return false;
+      o->poison_interval = d;
+      i++;
     } else if (a == "--seconds" || a == "--seed-seconds") {
       char* end;
       double d = std::strtod(v, &end);
@@ -143,6 +155,8 @@ void PrintSummary(const Totals& t, double secs) {
               static_cast<unsigned long>(t.ops), secs, secs > 0 ? t.ops / secs : 0.0,
               static_cast<unsigned long>(t.failed_seeds), t.failed_seeds == 1 ? "" : "s");
   std::fputs(t.stats.Table().c_str(), stdout);
+  const std::string poison = Poisoner::Summary();
+  if (!poison.empty()) std::printf("%s\n", poison.c_str());
   std::fflush(stdout);
 }
 
@@ -181,7 +195,15 @@ SeedResult RunSeed(uint64_t seed, const Options& opts, const Env& env, double se
     return result;
   }
   RunState run(seed, opts, world);
-  const unsigned nthreads = opts.threads + (opts.checkers ? opts.vms : 0);
+  // Fuzz threads, checkers, and the memory failure injector if the checkers
+  // have one: it serves them, so the seed ends when they are done.
+  const unsigned nworkers = opts.threads + (opts.checkers ? opts.vms : 0);
+  std::unique_ptr<Poisoner> poisoner;
+  if (opts.checkers && env.hwpoison && !opts.skip.count("poison")) {
+    poisoner = std::make_unique<Poisoner>(opts.poison_interval);
+    run.poisoner = poisoner.get();
+  }
+  const unsigned nthreads = nworkers + (poisoner ? 1 : 0);
   std::vector<std::unique_ptr<ThreadCtx>> ctxs;
   std::vector<const ThreadCtx*> views;
   for (unsigned i = 0; i < nthreads; i++) {
@@ -193,7 +215,9 @@ SeedResult RunSeed(uint64_t seed, const Options& opts, const Env& env, double se
   for (unsigned i = 0; i < nthreads; i++) {
     threads.emplace_back([&, i] {
       ThreadCtx& ctx = *ctxs[i];
-      if (!ctx.timer.Start()) {
+      if (i >= nworkers) {
+        poisoner->Run(ctx);  // no timer: it takes no signals
+      } else if (!ctx.timer.Start()) {
         ctx.Begin("start", "", 0);
         ctx.Fail("timer_create", "a per-thread timer", std::strerror(errno), "watchdogs need one");
         ctx.End("failed");
@@ -208,13 +232,23 @@ SeedResult RunSeed(uint64_t seed, const Options& opts, const Env& env, double se
 
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(seconds));
-  auto all_done = [&] {
-    for (auto& d : done)
-      if (!d) return false;
+  auto done_below = [&](unsigned n) {
+    for (unsigned i = 0; i < n; i++)
+      if (!done[i]) return false;
     return true;
   };
-  while (Clock::now() < deadline && !run.stop && !all_done())
+  auto all_done = [&] { return done_below(nthreads); };
+  while (!run.stop && !done_below(nworkers)) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      // A memory failure injection in flight holds the seed (for at most
+      // kPoisonHold): the checker that offered the page sees it through.
+      if (!poisoner || now >= deadline + kPoisonHold) break;
+      poisoner->StopClaims();
+      if (!poisoner->Holding()) break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   run.stop = true;
   const auto grace = Clock::now() + kStopGrace;
   while (!all_done() && Clock::now() < grace)
@@ -296,7 +330,8 @@ int Main(int argc, char** argv) {
     for (const auto& n : OpNames()) std::printf("%s\n", n.c_str());
     std::printf(
         "chk_write chk_read chk_fill_sum chk_sum chk_punch chk_alloc chk_convert\n"
-        "chk_host_write chk_prefault chk_rebind chk_new_gmem chk_scan (checker steps)\n");
+        "chk_host_write chk_prefault chk_rebind chk_new_gmem chk_scan poison (checker steps)\n"
+        "poison_inject (the memory failure thread)\n");
     return 0;
   }
   if (dry_run) {
@@ -311,6 +346,10 @@ int Main(int argc, char** argv) {
     std::printf("gmem_fuzz: SKIP: %s\n", why.c_str());
     return 4;
   }
+  why = gmt::HwpoisonUnavailable();
+  env.hwpoison = why.empty();
+  if (!env.hwpoison)
+    std::printf("gmem_fuzz: no memory failure injection (%s): not poisoning\n", why.c_str());
   if (!env.prefault_cap) {
     std::printf("gmem_fuzz: no KVM_CAP_PRE_FAULT_MEMORY: not pre-faulting\n");
     opts.skip.insert({"prefault", "prefault_bad", "chk_prefault"});

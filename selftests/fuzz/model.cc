@@ -282,11 +282,49 @@ Expect ExpectPreFault(const Env& env, const PreFaultCall& c, bool signalled) {
   return e;
 }
 
-Expect ExpectBackedPreFault(bool signalled) {
+Expect ExpectBackedPreFault(bool signalled, const PoisonedPages* poisoned, uint64_t gpa) {
   Expect e;
-  e.Add(0, "pre-fault of memory that is bound and backed");
+  const bool maybe = poisoned && poisoned->maybe.count(gpa);
+  const bool refused = poisoned && poisoned->refused.count(gpa);
+  // A poisoned guest_memfd page is refused (kvm_gmem_get_pfn(): EHWPOISON)
+  // until a hole is punched over it; a pre-fault reports that only for its
+  // first page, a later one ends it early (CheckBackedPreFault()).
+  // LENIENT for a page still being poisoned: the injection runs on another
+  // thread, so the pre-fault may come before or after it.
+  if (maybe) e.Add(EHWPOISON, "first page poisoned by the fuzzer");
+  if (!refused) e.Add(0, "pre-fault of memory that is bound and backed");
   AllowNoMemory(e);
   if (signalled) e.Add(EINTR, "interrupted by a signal");
+  return e;
+}
+
+std::string CheckBackedPreFault(const PreFaultCall& in, uint64_t gpa_out, uint64_t size_out,
+                                int err, bool signalled, const PoisonedPages* poisoned) {
+  if (err != 0) return "";
+  // [in.gpa, gpa_out) is mapped now.
+  if (poisoned) {
+    for (uint64_t g : poisoned->refused)
+      if (g >= in.gpa && g < gpa_out)
+        return "mapped " + Hex(g) + ", a poisoned page that must be refused";
+  }
+  // Backed memory is mapped whole unless a signal or a poisoned page stops
+  // the loop (LENIENT as above for a page still being poisoned).
+  if (size_out != 0 && !signalled && !(poisoned && poisoned->maybe.count(gpa_out)))
+    return "backed memory, but stopped early at " + Hex(gpa_out) +
+           " without a signal or a poisoned page";
+  return "";
+}
+
+// ---- memory failure ----------------------------------------------------
+
+Expect ExpectInjection() {
+  Expect e;
+  // LENIENT: upstream's memory failure leaves a guest_memfd page in its
+  // file (MF_DELAYED) and reports success; 6.1 has no MF_DELAYED and
+  // reports the page as still referenced (EBUSY), or as unhandlable
+  // (EBUSY) if it is briefly off the LRU.  The page is poisoned in every
+  // case, which the caller checks in /proc/kpageflags.
+  e.Add(ErrSet{0, EBUSY}, "memory failure on a guest_memfd page (EBUSY: 6.1, no MF_DELAYED)");
   return e;
 }
 
@@ -338,7 +376,8 @@ Expect ExpectResetVcpu() {
 
 // ---- KVM_RUN -----------------------------------------------------------
 
-StopKind ClassifyStop(const RunStop& s, uint64_t lo, uint64_t hi, std::string* why) {
+StopKind ClassifyStop(const RunStop& s, uint64_t lo, uint64_t hi, std::string* why,
+                      const PoisonedPages* poisoned) {
   if (s.err == 0) {
     // Emulated MMIO: the command touched a gfn without a memslot, or wrote
     // to a read-only one.  Only inside the command's own range.
@@ -380,10 +419,54 @@ StopKind ClassifyStop(const RunStop& s, uint64_t lo, uint64_t hi, std::string* w
     }
     return StopKind::kMemoryFault;
   }
+  if (s.err == EHWPOISON) {
+    // A private access to a guest_memfd page that memory failure poisoned:
+    // refused with a private memory fault until a hole is punched over it
+    // (upstream's kvm_gmem_get_pfn()).  Only pages the fuzzer poisoned.
+    if (s.exit_reason != KVM_EXIT_MEMORY_FAULT) {
+      *why = "EHWPOISON without KVM_EXIT_MEMORY_FAULT";
+      return StopKind::kIllegal;
+    }
+    if (s.fault_flags != KVM_MEMORY_EXIT_FLAG_PRIVATE) {
+      *why = "EHWPOISON with a memory fault that is not (only) private";
+      return StopKind::kIllegal;
+    }
+    if (s.fault_size != kPage || !Aligned(s.fault_gpa) || s.fault_gpa + kPage <= lo ||
+        s.fault_gpa >= hi) {
+      *why = "EHWPOISON memory fault at " + Hex(s.fault_gpa) + " size " + Hex(s.fault_size) +
+             ", not one page of the command's range [" + Hex(lo) + ", " + Hex(hi) + ")";
+      return StopKind::kIllegal;
+    }
+    // LENIENT for a page still being poisoned: the injection runs on another
+    // thread, so the access may come before or after it.
+    if (!poisoned || !poisoned->maybe.count(s.fault_gpa)) {
+      *why = "EHWPOISON at " + Hex(s.fault_gpa) +
+             ", a page the fuzzer did not poison (or punched since)";
+      return StopKind::kIllegal;
+    }
+    return StopKind::kPoisoned;
+  }
   // LENIENT: guest_memfd may fail to allocate the page.
   if (s.err == ENOMEM) return StopKind::kNoMemory;
   *why = "KVM_RUN failed with " + ErrName(s.err);
   return StopKind::kIllegal;
+}
+
+std::string CheckAnswered(uint64_t lo, uint64_t hi, const PoisonedPages* poisoned) {
+  // LENIENT: a poisoned page that is in |maybe| only may still answer: 6.1's
+  // memory failure can give up on a page it cannot handle right then after
+  // marking it poisoned, before it reaches guest_memfd (nothing is unmapped),
+  // and guest_memfd unmaps from a work item when a hole punch or a binding
+  // change holds its invalidate_lock.  A guest mapping made before the
+  // poison then keeps working; once the page was unmapped since (a
+  // conversion, a slot deletion, a refused access), it never answers again.
+  if (!poisoned) return "";
+  for (uint64_t g : poisoned->refused) {
+    if (Intersect(g, kPage, lo, hi - lo))
+      return "the command went through " + Hex(g) +
+             ", a poisoned page that no mapping made before the poison can reach any more";
+  }
+  return "";
 }
 
 std::string CheckAnswer(uint32_t op, uint32_t value, uint32_t dwords, uint32_t answer) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 
 #include "selftests/fuzz/errset.h"
@@ -22,6 +23,7 @@ struct Env {
   long max_vcpus = 1024;                // KVM_CAP_MAX_VCPUS
   long max_vcpu_id = 4096;              // KVM_CAP_MAX_VCPU_ID
   long user_memslots = 32764;           // KVM_CAP_NR_MEMSLOTS
+  bool hwpoison = false;                // memory failure can be injected (lib/hwpoison.h)
 };
 
 // The legal outcomes of one call, and the rules that decided them.
@@ -108,10 +110,36 @@ struct PreFaultCall {
   bool padding = false;  // non-zero padding[]
 };
 Expect ExpectPreFault(const Env& env, const PreFaultCall& c, bool signalled);
+// ---- memory failure ----------------------------------------------------
+
+// Private pages (guest physical addresses) whose guest_memfd page the
+// fuzzer poisoned, as one checker knows them.  Only such pages may refuse
+// a guest access or a pre-fault with EHWPOISON.
+struct PoisonedPages {
+  // Poisoned, or being poisoned right now: a private access may fail with
+  // EHWPOISON.
+  std::set<uint64_t> maybe;
+  // Poisoned, and no guest mapping made before the poison can have
+  // survived (the page was unmapped since, or refused once already): every
+  // private access must fail.  A subset of |maybe|.
+  std::set<uint64_t> refused;
+};
+
+// Writing a pfn to /sys/kernel/debug/hwpoison/corrupt-pfn, for a page that
+// a guest_memfd holds.
+Expect ExpectInjection();
+
 // A pre-fault of memory that is bound to a live guest_memfd (or shared
 // memory with a memslot) throughout: only a signal or lack of memory may
-// stop it.
-Expect ExpectBackedPreFault(bool signalled);
+// stop it, or a poisoned page (EHWPOISON if it is the first one).
+Expect ExpectBackedPreFault(bool signalled, const PoisonedPages* poisoned = nullptr,
+                            uint64_t gpa = 0);
+// What a backed pre-fault of |in| that returned |err| and left |gpa_out|,
+// |size_out| in the struct did wrong beyond CheckPreFaultProgress(); empty
+// if nothing: it maps everything unless a signal or a poisoned page stops
+// it, and it never maps a page that |poisoned| says is refused.
+std::string CheckBackedPreFault(const PreFaultCall& in, uint64_t gpa_out, uint64_t size_out,
+                                int err, bool signalled, const PoisonedPages* poisoned);
 // The struct KVM hands back must describe the progress the result claims;
 // empty if it does, else what is wrong.
 std::string CheckPreFaultProgress(const PreFaultCall& in, uint64_t gpa_out, uint64_t size_out,
@@ -159,9 +187,15 @@ enum class StopKind {
   kMemoryFault,  // private access KVM could not back: convert, or give up
   kInterrupted,  // a signal: continue
   kNoMemory,     // ENOMEM: give up on the command
+  kPoisoned,     // EHWPOISON on a page the fuzzer poisoned: give up
   kIllegal,      // not allowed: a failure
 };
-StopKind ClassifyStop(const RunStop& s, uint64_t lo, uint64_t hi, std::string* why);
+// |poisoned|: the pages that may refuse access with EHWPOISON (none if null).
+StopKind ClassifyStop(const RunStop& s, uint64_t lo, uint64_t hi, std::string* why,
+                      const PoisonedPages* poisoned = nullptr);
+// A command that touched [lo, hi) was answered: empty if that is legal,
+// else why not (it went through a page that must refuse every access).
+std::string CheckAnswered(uint64_t lo, uint64_t hi, const PoisonedPages* poisoned);
 
 // The guest's answer to a command (lib/guest.S): Write answers the value
 // written, Fill the number of dwords; Read and Sum answer data.  Empty if

@@ -178,5 +178,62 @@ TEST(Model, RunStops) {
   EXPECT_EQ(ClassifyStop(s, 0x1000, 0x1004, &why), StopKind::kIllegal);
 }
 
+TEST(Model, HwpoisonOnlyFromPagesTheFuzzerPoisoned) {
+  std::string why;
+  RunStop s;
+  s.err = EHWPOISON;
+  s.exit_reason = KVM_EXIT_MEMORY_FAULT;
+  s.fault_flags = KVM_MEMORY_EXIT_FLAG_PRIVATE;
+  s.fault_gpa = 0x101000;
+  s.fault_size = kPage;
+  // Without poisoned pages EHWPOISON is never legal.
+  EXPECT_EQ(ClassifyStop(s, 0x100000, 0x103000, &why), StopKind::kIllegal);
+  PoisonedPages p;
+  p.maybe = {0x102000};
+  EXPECT_EQ(ClassifyStop(s, 0x100000, 0x103000, &why, &p), StopKind::kIllegal);
+  p.maybe.insert(0x101000);
+  EXPECT_EQ(ClassifyStop(s, 0x100000, 0x103000, &why, &p), StopKind::kPoisoned);
+  // Outside the command's range, not private, or without the exit: illegal.
+  EXPECT_EQ(ClassifyStop(s, 0x102000, 0x103000, &why, &p), StopKind::kIllegal);
+  s.fault_flags = 0;
+  EXPECT_EQ(ClassifyStop(s, 0x100000, 0x103000, &why, &p), StopKind::kIllegal);
+  s.fault_flags = KVM_MEMORY_EXIT_FLAG_PRIVATE;
+  s.exit_reason = KVM_EXIT_MMIO;
+  EXPECT_EQ(ClassifyStop(s, 0x100000, 0x103000, &why, &p), StopKind::kIllegal);
+}
+
+TEST(Model, RefusedPoisonedPagesAreNeverAnswered) {
+  PoisonedPages p;
+  p.maybe = {0x101000, 0x102000};
+  p.refused = {0x102000};
+  EXPECT_EQ(CheckAnswered(0x100000, 0x102000, &p), "");  // maybe: may still be mapped
+  EXPECT_NE(CheckAnswered(0x101ffc, 0x102004, &p), "");
+  EXPECT_EQ(CheckAnswered(0x101ffc, 0x102004, nullptr), "");
+}
+
+TEST(Model, BackedPreFaultAndPoison) {
+  PoisonedPages p;
+  p.maybe = {0x101000, 0x105000};
+  p.refused = {0x105000};
+  EXPECT_EQ(ExpectBackedPreFault(false, &p, 0x100000).ok.ToString(), "{0,ENOMEM}");
+  EXPECT_EQ(ExpectBackedPreFault(false, &p, 0x101000).ok.ToString(), "{0,ENOMEM,EHWPOISON}");
+  // A refused first page cannot be mapped: no success.
+  EXPECT_EQ(ExpectBackedPreFault(true, &p, 0x105000).ok.ToString(), "{EINTR,ENOMEM,EHWPOISON}");
+  const PreFaultCall c{0x100000, 4 * kPage, 0, false};
+  // Whole, or stopped at a poisoned page.
+  EXPECT_EQ(CheckBackedPreFault(c, 0x104000, 0, 0, false, &p), "");
+  EXPECT_EQ(CheckBackedPreFault(c, 0x101000, 3 * kPage, 0, false, &p), "");
+  EXPECT_NE(CheckBackedPreFault(c, 0x102000, 2 * kPage, 0, false, &p), "");
+  EXPECT_EQ(CheckBackedPreFault(c, 0x102000, 2 * kPage, 0, true, &p), "");
+  EXPECT_NE(CheckBackedPreFault(c, 0x102000, 2 * kPage, 0, false, nullptr), "");
+  // Never through a page that must be refused.
+  p.refused.insert(0x101000);
+  EXPECT_NE(CheckBackedPreFault(c, 0x104000, 0, 0, false, &p), "");
+}
+
+TEST(Model, InjectionOnAGuestMemfdPage) {
+  EXPECT_EQ(ExpectInjection().ok.ToString(), "{0,EBUSY}");
+}
+
 }  // namespace
 }  // namespace fuzz

@@ -582,7 +582,8 @@ int SetRegion(ThreadCtx& ctx, VmObj& vm, int vmfd, const RegionCall& c, int gmem
   return err;
 }
 
-int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed) {
+int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
+             const PoisonedPages* poisoned) {
   kvm_pre_fault_memory arg = {};
   arg.gpa = c.gpa;
   arg.size = c.size;
@@ -602,17 +603,22 @@ int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed) {
              "spins until a signal)");
     return err;
   }
-  Expect e =
-      backed ? ExpectBackedPreFault(w.signalled()) : ExpectPreFault(ctx.env(), c, w.signalled());
+  Expect e = backed ? ExpectBackedPreFault(w.signalled(), poisoned, c.gpa)
+                   : ExpectPreFault(ctx.env(), c, w.signalled());
   if (!ctx.Check("KVM_PRE_FAULT_MEMORY", err, e)) return err;
   std::string bad = CheckPreFaultProgress(c, arg.gpa, arg.size, err);
-  // Backed memory is mapped whole unless a signal stops the loop.
-  if (bad.empty() && backed && err == 0 && arg.size != 0 && !w.signalled())
-    bad = "backed memory, but stopped early without a signal";
-  if (!bad.empty())
+  if (!bad.empty()) {
     ctx.Fail("KVM_PRE_FAULT_MEMORY", "consistent progress in the struct",
              "gpa " + Hex(arg.gpa) + " size " + Hex(arg.size) + ": " + bad,
              "gpa and size advance together, by whole pages, and only on success");
+    return err;
+  }
+  if (backed) bad = CheckBackedPreFault(c, arg.gpa, arg.size, err, w.signalled(), poisoned);
+  if (!bad.empty())
+    ctx.Fail("KVM_PRE_FAULT_MEMORY", "the whole range mapped", "gpa " + Hex(arg.gpa) + " size " +
+             Hex(arg.size) + ": " + bad,
+             "backed memory is mapped whole unless a signal or a page the fuzzer poisoned "
+             "stops it; a poisoned page is never mapped again");
   return err;
 }
 

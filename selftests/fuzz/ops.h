@@ -70,8 +70,10 @@ void ExecuteOp(ThreadCtx& ctx, const Op& op);
 int SetRegion(ThreadCtx& ctx, VmObj& vm, int vmfd, const RegionCall& c, int gmem_fd);
 
 // One KVM_PRE_FAULT_MEMORY, checked, with a watchdog; |backed| if the range
-// is known to be backed throughout.  Returns 0 or the errno.
-int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed);
+// is known to be backed throughout, except for the |poisoned| pages (or
+// null).  Returns 0 or the errno.
+int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
+             const PoisonedPages* poisoned = nullptr);
 
 // Creates a vCPU in |vm| and checks it; the model of its ids is locked
 // meanwhile.  |variant| 0: the next id, 1: an id in use, 2: an invalid id.

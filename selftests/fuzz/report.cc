@@ -4,6 +4,8 @@ namespace fuzz {
 
 std::string ThreadName(const Options& opts, unsigned index) {
   if (index < opts.threads) return "thread " + std::to_string(index) + " (fuzz)";
+  if (index >= opts.threads + opts.vms)
+    return "thread " + std::to_string(index) + " (memory failure)";
   return "thread " + std::to_string(index) + " (checker of vm" +
          std::to_string(index - opts.threads) + ")";
 }

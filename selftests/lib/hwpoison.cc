@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,16 +39,25 @@ std::string HwpoisonUnavailable() {
   return "";
 }
 
-std::vector<uint64_t> FindPagesFilledWith(uint32_t value) {
+std::vector<uint64_t> FindPagesFilledWith(uint32_t value, const std::atomic<bool>* stop) {
+  return FindPagesFilledWithIn(value, 0, ~0ULL, stop, nullptr);
+}
+
+std::vector<uint64_t> FindPagesFilledWithIn(uint32_t value, uint64_t first, uint64_t count,
+                                            const std::atomic<bool>* stop,
+                                            std::vector<uint64_t>* candidates) {
   std::vector<uint64_t> found;
   Fd flags(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
   Fd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
   if (!flags.ok() || !mem.ok()) return found;
   uint32_t want[16];
   for (uint32_t& w : want) w = value;
-  static uint64_t buf[8192];
-  for (uint64_t pfn = 0;; ) {
-    ssize_t n = pread(flags.get(), buf, sizeof(buf), pfn * 8);
+  static thread_local uint64_t buf[8192];
+  const uint64_t end = count > ~0ULL - first ? ~0ULL : first + count;
+  for (uint64_t pfn = first; pfn < end;) {
+    if (stop && stop->load(std::memory_order_relaxed)) break;
+    const uint64_t want_bytes = std::min<uint64_t>(sizeof(buf), (end - pfn) * 8);
+    ssize_t n = pread(flags.get(), buf, want_bytes, static_cast<off_t>(pfn * 8));
     if (n <= 0) break;
     for (ssize_t i = 0; i < n / 8; i++, pfn++) {
       uint64_t f = buf[i];
@@ -55,6 +65,7 @@ std::vector<uint64_t> FindPagesFilledWith(uint32_t value) {
       // unevictable LRU, or not on any LRU yet (still in a per-CPU batch).
       if (!(f & kKpfUptodate) || (f & kNotGmem)) continue;
       if ((f & kKpfLru) && !(f & kKpfUnevictable)) continue;
+      if (candidates) candidates->push_back(pfn);
       uint32_t got[16];
       if (pread(mem.get(), got, sizeof(got), static_cast<off_t>(pfn << 12)) !=
           static_cast<ssize_t>(sizeof(got)))
@@ -63,6 +74,17 @@ std::vector<uint64_t> FindPagesFilledWith(uint32_t value) {
     }
   }
   return found;
+}
+
+bool PageFilledWith(uint64_t pfn, uint32_t value) {
+  Fd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
+  static thread_local uint32_t got[4096 / 4];
+  if (!mem.ok() || pread(mem.get(), got, sizeof(got), static_cast<off_t>(pfn << 12)) !=
+                       static_cast<ssize_t>(sizeof(got)))
+    return false;
+  for (uint32_t w : got)
+    if (w != value) return false;
+  return true;
 }
 
 uint64_t PageFlags(uint64_t pfn) {

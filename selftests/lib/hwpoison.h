@@ -5,6 +5,7 @@
 // hwpoison injector (/sys/kernel/debug/hwpoison/corrupt-pfn).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,8 +18,22 @@ std::string HwpoisonUnavailable();
 
 // Every pfn of an up-to-date, unevictable page-cache page that no process
 // maps and that is not shmem, slab or free, whose first 64 bytes are the 32-bit |value|
-// repeated: that is where guest_memfd keeps the pages a guest wrote.
-std::vector<uint64_t> FindPagesFilledWith(uint32_t value);
+// repeated: that is where guest_memfd keeps the pages a guest wrote.  The
+// scan reads every page's flags (a second or two under TCG); once |*stop|
+// is true it gives up and returns what it found so far.
+std::vector<uint64_t> FindPagesFilledWith(uint32_t value,
+                                          const std::atomic<bool>* stop = nullptr);
+
+// The same over pfns [first, first + count) only; every pfn that passes the
+// flag filter (a page that may be guest_memfd's) is added to |candidates|
+// if that is not null.
+std::vector<uint64_t> FindPagesFilledWithIn(uint32_t value, uint64_t first, uint64_t count,
+                                            const std::atomic<bool>* stop,
+                                            std::vector<uint64_t>* candidates);
+
+// True if all of page |pfn| is the 32-bit |value| repeated (read through
+// /dev/mem).
+bool PageFilledWith(uint64_t pfn, uint32_t value);
 
 // The /proc/kpageflags word of |pfn| (for diagnostics), or ~0 on error.
 uint64_t PageFlags(uint64_t pfn);

@@ -1,0 +1,280 @@
+#include "selftests/fuzz/poison.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <vector>
+
+#include "selftests/lib/hwpoison.h"
+
+namespace fuzz {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The process's last claim, across seeds: the rate limit is per run of
+// gmem_fuzz, not per seed.
+std::mutex rate_mu;
+bool claimed_before = false;
+Clock::time_point last_claim;
+
+// Where to look first.  A full scan reads the flags of every page (~2 s
+// of CPU under TCG); but guest_memfd pages are unmovable allocations, which
+// the page allocator keeps together in a few pageblocks (512 pages), so a
+// new one most likely lies in a pageblock where the last full scan saw
+// pages that may be guest_memfd's.  Those are scanned first; the whole of
+// memory only if the page is not there, and for every kFullEvery-th
+// request anyway (which also refreshes the pageblocks, and is the only
+// scan that can tell that the tag is in one page only).
+constexpr uint64_t kBlockPages = 512;
+constexpr size_t kMaxHotBlocks = 64;
+constexpr uint64_t kFullEvery = 4;
+std::mutex hint_mu;
+std::vector<uint64_t> hot_blocks;  // first pfns
+uint64_t requests = 0;
+
+// For Summary().
+struct ScanStats {
+  std::atomic<uint64_t> n{0}, ms{0}, max_ms{0};
+  void Add(uint64_t t) {
+    n++;
+    ms += t;
+    for (uint64_t m = max_ms; t > m;)
+      if (max_ms.compare_exchange_weak(m, t)) break;
+  }
+  std::string Format(const char* what) const {
+    if (!n) return "";
+    return ", " + std::to_string(n) + " " + what + " scan(s) of " + std::to_string(ms / n) +
+           " ms on average (max " + std::to_string(max_ms) + " ms)";
+  }
+};
+ScanStats full_scans, hot_scans;
+std::atomic<uint64_t> injections{0};
+
+uint64_t MsSince(Clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+// Keeps the kMaxHotBlocks pageblocks that hold the most |candidates|.
+void RememberBlocks(const std::vector<uint64_t>& candidates) {
+  std::map<uint64_t, uint64_t> count;
+  for (uint64_t pfn : candidates) count[pfn / kBlockPages * kBlockPages]++;
+  std::vector<std::pair<uint64_t, uint64_t>> by_count;
+  for (const auto& [block, n] : count) by_count.emplace_back(n, block);
+  std::sort(by_count.rbegin(), by_count.rend());
+  std::lock_guard<std::mutex> lock(hint_mu);
+  hot_blocks.clear();
+  for (size_t i = 0; i < by_count.size() && i < kMaxHotBlocks; i++)
+    hot_blocks.push_back(by_count[i].second);
+}
+
+}  // namespace
+
+uint32_t Poisoner::NewTag() {
+  // Unique within the process; the random start keeps two processes apart.
+  static std::atomic<uint32_t> next{static_cast<uint32_t>(
+      Clock::now().time_since_epoch().count() ^ (static_cast<uint32_t>(getpid()) << 12))};
+  return kPoisonTag | (next.fetch_add(1) & 0x00ffffffu);
+}
+
+std::string Poisoner::Summary() {
+  if (!full_scans.n && !hot_scans.n) return "";
+  return "memory failure: " + std::to_string(injections) + " injection(s)" +
+         hot_scans.Format("pageblock") + full_scans.Format("full");
+}
+
+uint64_t Poisoner::Claim(std::string* why) {
+  static std::atomic<uint64_t> tickets{0};
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || claims_stopped_) {
+    *why = "skip:seed-end";
+    return 0;
+  }
+  if (claimed_) {
+    *why = "skip:busy";
+    return 0;
+  }
+  std::lock_guard<std::mutex> rate(rate_mu);
+  const auto now = Clock::now();
+  if (claimed_before &&
+      now - last_claim < std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(interval_))) {
+    *why = "skip:rate";
+    return 0;
+  }
+  claimed_before = true;
+  last_claim = now;
+  claimed_ = tickets.fetch_add(1) + 1;
+  return claimed_;
+}
+
+void Poisoner::Unclaim(uint64_t ticket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (claimed_ == ticket && !submitted_) claimed_ = 0;
+}
+
+void Poisoner::Submit(uint64_t ticket, uint32_t tag, gmt::Fd gmem, std::string what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || claimed_ != ticket) {
+    results_[ticket] = Result::kNotPoisoned;
+    if (claimed_ == ticket) claimed_ = 0;
+    return;
+  }
+  submitted_ = true;
+  tag_ = tag;
+  gmem_ = std::move(gmem);
+  what_ = std::move(what);
+  cv_.notify_all();
+}
+
+Poisoner::Result Poisoner::Poll(uint64_t ticket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = results_.find(ticket);
+  if (it == results_.end()) return Result::kPending;
+  Result r = it->second;
+  results_.erase(it);
+  return r;
+}
+
+Poisoner::Result Poisoner::Wait(uint64_t ticket) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return results_.count(ticket) > 0; });
+  Result r = results_[ticket];
+  results_.erase(ticket);
+  return r;
+}
+
+void Poisoner::Run(ThreadCtx& ctx) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return submitted_; });
+    if (!submitted_) {
+      if (ctx.Stopping()) break;
+      continue;
+    }
+    const uint64_t ticket = claimed_;
+    const uint32_t tag = tag_;
+    const std::string what = what_;
+    lock.unlock();
+    const Result r = Serve(ctx, tag, what);
+    lock.lock();
+    // Only now may the checker punch the page or close the file.
+    gmem_.reset();
+    submitted_ = false;
+    claimed_ = 0;
+    served_ = true;
+    served_at_ = Clock::now();
+    results_[ticket] = r;
+    cv_.notify_all();
+  }
+  closed_ = true;
+  if (claimed_ && !submitted_) claimed_ = 0;
+}
+
+void Poisoner::StopClaims() {
+  std::lock_guard<std::mutex> lock(mu_);
+  claims_stopped_ = true;
+}
+
+bool Poisoner::Holding() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return claimed_ != 0 || (served_ && Clock::now() - served_at_ < std::chrono::seconds(2));
+}
+
+Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string& what) {
+  ctx.Begin("poison_inject", what + " tag " + Hex(tag), 0);
+  const auto start = Clock::now();
+  // The scan is CPU time in the kernel (/proc/kpageflags, ~2 s under TCG):
+  // take it at a high weight, so that it does not last five times as long
+  // among the busy fuzz threads, holding up the checker and the seed.
+  const int tid = static_cast<int>(syscall(SYS_gettid));
+  const bool boosted = setpriority(PRIO_PROCESS, tid, -10) == 0;
+  std::vector<uint64_t> blocks;
+  bool full = false;
+  {
+    std::lock_guard<std::mutex> lock(hint_mu);
+    full = requests++ % kFullEvery == 0;
+    blocks = hot_blocks;
+  }
+  std::vector<uint64_t> pfns;
+  auto found = [&pfns] {
+    std::string s;
+    for (uint64_t pfn : pfns) s += " " + Hex(pfn);
+    return s.empty() ? " nothing" : s;
+  };
+  if (!full && !blocks.empty()) {
+    for (uint64_t b : blocks) {
+      std::vector<uint64_t> in = gmt::FindPagesFilledWithIn(tag, b, kBlockPages, &ctx.run.stop,
+                                                            nullptr);
+      pfns.insert(pfns.end(), in.begin(), in.end());
+    }
+    const uint64_t ms = MsSince(start);
+    if (!ctx.run.stop) hot_scans.Add(ms);
+    ctx.Trace(std::to_string(blocks.size()) + " pageblocks in " + std::to_string(ms) +
+              " ms:" + found());
+  }
+  if (pfns.size() != 1 && !ctx.run.stop) {
+    const auto full_start = Clock::now();
+    std::vector<uint64_t> candidates;
+    pfns = gmt::FindPagesFilledWithIn(tag, 0, ~0ULL, &ctx.run.stop, &candidates);
+    const uint64_t ms = MsSince(full_start);
+    if (!ctx.run.stop) {
+      full_scans.Add(ms);
+      RememberBlocks(candidates);
+    }
+    ctx.Trace("all memory in " + std::to_string(ms) + " ms (" +
+              std::to_string(candidates.size()) + " pages may be guest_memfd's):" + found());
+  }
+  if (boosted) setpriority(PRIO_PROCESS, tid, 0);
+  if (ctx.run.stop) {
+    ctx.End("skip:stopped");
+    return Result::kNotPoisoned;
+  }
+  // Safety before strictness: inject only into the one page that holds the
+  // tag, all of it, or into nothing.  LENIENT: a miss is no failure; the
+  // kernel may hide the page from the scan's flag filter for a moment (it
+  // is briefly on an LRU list without the unevictable flag).
+  if (pfns.empty()) {
+    ctx.End("skip:not-found");
+    return Result::kNotPoisoned;
+  }
+  // The tag is unique and guest_memfd pages never move (no migration), so
+  // a second copy is private data outside its guest_memfd.  (Only a full
+  // scan gets here with two: two in the pageblocks make it scan all.)
+  if (pfns.size() > 1) {
+    ctx.Fail("finding the page by its tag", "one page", std::to_string(pfns.size()) + " pages",
+             "private data lives only in its guest_memfd page");
+    ctx.End("failed");
+    return Result::kNotPoisoned;
+  }
+  const uint64_t pfn = pfns[0];
+  // The checker does not write the page while the request is pending.
+  if (!gmt::PageFilledWith(pfn, tag)) {
+    ctx.Fail("reading pfn " + Hex(pfn) + " through /dev/mem", "the tag in all of the page",
+             "other data", "the guest filled the page with the tag, and nobody writes it since");
+    ctx.End("failed");
+    return Result::kNotPoisoned;
+  }
+  ctx.Trace("kpageflags " + Hex(gmt::PageFlags(pfn)));
+  const int err = -gmt::InjectMemoryFailure(pfn);
+  injections++;
+  bool ok = ctx.Check("corrupt-pfn", err, ExpectInjection());
+  const uint64_t flags = gmt::PageFlags(pfn);
+  if (!gmt::PagePoisoned(pfn)) {
+    ctx.Fail("/proc/kpageflags after memory failure", "KPF_HWPOISON set", Hex(flags),
+             "memory failure marks a guest_memfd page poisoned, also when it reports EBUSY");
+    ok = false;
+  }
+  ctx.End(ok ? "poisoned" : "failed");
+  // Whatever was reported, the failure was injected: the page may be
+  // poisoned.
+  return Result::kPoisoned;
+}
+
+}  // namespace fuzz
