@@ -21,11 +21,12 @@ kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults] BZIMAGE}
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 args=(--kernel "$kernel" --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
-for t in memslot2_test guest_memfd_test attributes_test private_mem_test populate_test race_test \
-	soundness_test hwpoison_test; do
+for t in memslot2_test guest_memfd_test shared_gmem_test attributes_test private_mem_test \
+	populate_test race_test soundness_test hwpoison_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
+args+=(--test 'vmm-default: /bin/gmem-vmm-static --mode default')
 
 if [ $mode = faults ]; then
 	# Every guest_memfd, attribute and memslot operation with each of its
@@ -40,7 +41,8 @@ if [ $mode = memory ]; then
 	# regression tests of upstream's bug classes and memory failure) and
 	# the VMM.
 	args=(--kernel "$kernel" --test-timeout 900 --timeout 2400)
-	for t in guest_memfd_test private_mem_test populate_test race_test soundness_test hwpoison_test; do
+	for t in guest_memfd_test shared_gmem_test private_mem_test populate_test race_test \
+		soundness_test hwpoison_test; do
 		args+=("bazel-bin/selftests/$t")
 	done
 	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')

@@ -17,8 +17,9 @@ git -C "$TREE" log --reverse --format='    %s' base..HEAD >&2
 bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1)
 say "kernel: $bzimage"
 bazel build -c opt //harness:kvm_smoke //vmm:gmem-vmm-static
-say "booting the patched kernel; inside it: a plain KVM guest, then the guest_memfd guest"
+say "booting the patched kernel; inside it: a plain KVM guest, a guest whose only memory is guest_memfd, then a SW-protected guest"
 harness/run.sh "${verbose[@]}" --show-output --kernel "$bzimage" --test-timeout 600 --timeout 1200 \
 	bazel-bin/harness/kvm_smoke \
 	--bin bazel-bin/vmm/gmem-vmm-static \
+	--test 'gmem-only-guest: /bin/gmem-vmm-static --mode default --ram 64M' \
 	--test 'confidential-guest: /bin/gmem-vmm-static --mode sw-protected --ram 64M'

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <utility>
 
 #include "selftests/lib/abi_version.h"
 #include "selftests/lib/kvm.h"
@@ -74,6 +75,7 @@ TEST_F(GuestMemfd, SizeIsFixedAndVisible) {
   struct stat st;
   ASSERT_EQ(fstat(f.get(), &st), 0);
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), kGmemSize);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_blksize), kPage);
   EXPECT_NE(ftruncate(f.get(), kGmemSize * 2), 0);
   EXPECT_NE(ftruncate(f.get(), kPage), 0);
   ASSERT_EQ(fstat(f.get(), &st), 0);
@@ -124,8 +126,25 @@ TEST_F(GuestMemfd, FallocateModes) {
     EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kGmemSize), 0)
         << strerror(errno);
   }
-  // Punching a hole that was never allocated is fine too.
+  // Punching a hole that was never allocated is fine too, and so is one at
+  // or past the end; allocating there is not.
   EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kPage), 0);
+  EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, kGmemSize, kPage), 0);
+  EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, kGmemSize + kPage,
+                      kPage),
+            0);
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, kGmemSize, kPage), 0);
+  EXPECT_NE(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, kGmemSize + kPage, kPage), 0);
+  // Every misaligned hole is EINVAL.
+  const std::pair<off_t, off_t> misaligned[] = {
+      {0, 1}, {0, kPage - 1}, {0, kPage + 1}, {1, 1}, {1, kPage - 1},
+      {1, kPage}, {1, kPage + 1}, {kPage, 1}, {kPage, kPage - 1}, {kPage, kPage + 1}};
+  for (auto [off, len] : misaligned) {
+    errno = 0;
+    EXPECT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, off, len), -1)
+        << off << "+" << len;
+    EXPECT_EQ(errno, EINVAL) << off << "+" << len;
+  }
   struct stat st;
   ASSERT_EQ(fstat(f.get(), &st), 0);
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), kGmemSize);

@@ -17,11 +17,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The process's last claim, across seeds: the rate limit is per run of
-// gmem_fuzz, not per seed.
+// When the next claim may come, across seeds (the rate limit is per run
+// of gmem_fuzz, not per seed): --poison-interval after the last claim, and
+// not before the injector was idle four times as long as its last request
+// took, so that scanning takes at most a fifth of a CPU on any kernel.
 std::mutex rate_mu;
-bool claimed_before = false;
-Clock::time_point last_claim;
+Clock::time_point next_claim;  // epoch: at once
+constexpr int kIdlePerBusy = 4;
 
 // Where to look first.  A full scan reads the flags of every page (~2 s
 // of CPU under TCG); but guest_memfd pages are unmovable allocations, which
@@ -32,8 +34,8 @@ Clock::time_point last_claim;
 // request anyway (which also refreshes the pageblocks, and is the only
 // scan that can tell that the tag is in one page only).
 constexpr uint64_t kBlockPages = 512;
-constexpr size_t kMaxHotBlocks = 64;
-constexpr uint64_t kFullEvery = 4;
+constexpr size_t kMaxHotBlocks = 128;  // 1/8 of the harness's 2 GiB
+constexpr uint64_t kFullEvery = 8;
 std::mutex hint_mu;
 std::vector<uint64_t> hot_blocks;  // first pfns
 uint64_t requests = 0;
@@ -102,14 +104,12 @@ uint64_t Poisoner::Claim(std::string* why) {
   }
   std::lock_guard<std::mutex> rate(rate_mu);
   const auto now = Clock::now();
-  if (claimed_before &&
-      now - last_claim < std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(interval_))) {
+  if (now < next_claim) {
     *why = "skip:rate";
     return 0;
   }
-  claimed_before = true;
-  last_claim = now;
+  next_claim = now + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(interval_));
   claimed_ = tickets.fetch_add(1) + 1;
   return claimed_;
 }
@@ -209,10 +209,11 @@ Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string
     return s.empty() ? " nothing" : s;
   };
   if (!full && !blocks.empty()) {
+    // Most likely ones first; the first hit ends it (only a full scan can
+    // tell whether the tag is elsewhere too).
     for (uint64_t b : blocks) {
-      std::vector<uint64_t> in = gmt::FindPagesFilledWithIn(tag, b, kBlockPages, &ctx.run.stop,
-                                                            nullptr);
-      pfns.insert(pfns.end(), in.begin(), in.end());
+      pfns = gmt::FindPagesFilledWithIn(tag, b, kBlockPages, &ctx.run.stop, nullptr);
+      if (!pfns.empty()) break;
     }
     const uint64_t ms = MsSince(start);
     if (!ctx.run.stop) hot_scans.Add(ms);
@@ -232,6 +233,10 @@ Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string
               std::to_string(candidates.size()) + " pages may be guest_memfd's):" + found());
   }
   if (boosted) setpriority(PRIO_PROCESS, tid, 0);
+  {
+    std::lock_guard<std::mutex> rate(rate_mu);
+    next_claim = std::max(next_claim, Clock::now() + kIdlePerBusy * (Clock::now() - start));
+  }
   if (ctx.run.stop) {
     ctx.End("skip:stopped");
     return Result::kNotPoisoned;

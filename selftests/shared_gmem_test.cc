@@ -1,0 +1,358 @@
+// Shared memory inside guest_memfd (upstream 6.18's ABI):
+// GUEST_MEMFD_FLAG_MMAP / GUEST_MEMFD_FLAG_INIT_SHARED, KVM_CAP_GUEST_MEMFD_FLAGS,
+// mmap() of guest_memfd, and memory slots that guest_memfd backs alone
+// ("gmem-only").  Runs on our kernel in the harness and on the host where
+// it has /dev/kvm (upstream as the reference).
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "selftests/lib/abi_version.h"
+#include "selftests/lib/kvm.h"
+#include "selftests/lib/signals.h"
+#include "selftests/lib/skip.h"
+
+namespace gmt {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kMmap = GUEST_MEMFD_FLAG_MMAP;
+constexpr uint64_t kShared = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+
+// Which signal, if any, an access raises (SIGBUS for guest_memfd's refusals).
+sigjmp_buf probe_jump;
+volatile sig_atomic_t probe_signal;
+void ProbeHandler(int sig) {
+  probe_signal = sig;
+  siglongjmp(probe_jump, 1);
+}
+int AccessSignal(volatile uint8_t* p, bool write) {
+  struct sigaction sa = {}, old_bus, old_segv;
+  sa.sa_handler = ProbeHandler;
+  sigaction(SIGBUS, &sa, &old_bus);
+  sigaction(SIGSEGV, &sa, &old_segv);
+  probe_signal = 0;
+  if (!sigsetjmp(probe_jump, 1)) {
+    if (write)
+      *p = 0x5a;
+    else
+      (void)*p;
+  }
+  sigaction(SIGBUS, &old_bus, nullptr);
+  sigaction(SIGSEGV, &old_segv, nullptr);
+  return probe_signal;
+}
+
+// A VM of |type| and a guest_memfd of it.
+class SharedGmem : public testing::Test {
+ protected:
+  void SetUp() override {
+    Fd kvm = OpenKvm();
+    GMT_REQUIRE_KVM(kvm);
+    GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_GUEST_MEMFD);
+    if (!(CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
+      GTEST_SKIP() << "no GUEST_MEMFD_FLAG_MMAP on this kernel";
+    vm_ = std::make_unique<TestVm>(KVM_X86_DEFAULT_VM);
+    GMT_ASSERT_VM(*vm_);
+  }
+  Fd Create(uint64_t size, uint64_t flags) {
+    return Fd(static_cast<int>(CreateGuestMemfd(vm_->vm(), size, flags)));
+  }
+  std::unique_ptr<TestVm> vm_;
+};
+
+TEST(SharedGmemFlags, FollowTheCapability) {
+  Fd kvm = OpenKvm();
+  GMT_REQUIRE_KVM(kvm);
+  long sys = CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_FLAGS);
+  if (sys <= 0) GTEST_SKIP() << "no KVM_CAP_GUEST_MEMFD_FLAGS";
+  EXPECT_EQ(sys, static_cast<long>(kShared)) << "on /dev/kvm";
+  for (unsigned type : {KVM_X86_DEFAULT_VM, KVM_X86_SW_PROTECTED_VM}) {
+    if (!VmTypeSupported(kvm.get(), type)) continue;
+    TestVm vm(type);
+    GMT_ASSERT_VM(vm);
+    long flags = CheckExtension(vm.vm(), KVM_CAP_GUEST_MEMFD_FLAGS);
+    // Memory of a VM with private memory cannot start out shared.
+    EXPECT_EQ(flags, static_cast<long>(type == KVM_X86_DEFAULT_VM ? kShared : kMmap))
+        << "VM type " << type;
+    EXPECT_EQ(CheckExtension(vm.vm(), KVM_CAP_GUEST_MEMFD), 1) << "VM type " << type;
+    for (int bit = 0; bit < 64; bit++) {
+      uint64_t f = 1ULL << bit;
+      long r = CreateGuestMemfd(vm.vm(), kPage, f);
+      if (r >= 0) close(static_cast<int>(r));
+      if (flags & f)
+        EXPECT_GE(r, 0) << "VM type " << type << " flag bit " << bit << ": " << strerror(-r);
+      else
+        EXPECT_EQ(r, -EINVAL) << "VM type " << type << " flag bit " << bit;
+    }
+    long both = CreateGuestMemfd(vm.vm(), kPage, static_cast<uint64_t>(flags));
+    EXPECT_GE(both, 0);
+    if (both >= 0) close(static_cast<int>(both));
+  }
+}
+
+TEST_F(SharedGmem, MmapNeedsTheFlagAndMapShared) {
+  Fd plain = Create(kPage, 0), mappable = Create(kPage, kMmap);
+  ASSERT_TRUE(plain.ok() && mappable.ok());
+  errno = 0;
+  EXPECT_EQ(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, plain.get(), 0), MAP_FAILED);
+  EXPECT_EQ(errno, ENODEV);
+  errno = 0;
+  EXPECT_EQ(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE, mappable.get(), 0),
+            MAP_FAILED);
+  EXPECT_EQ(errno, EINVAL) << "a copy-on-write mapping of guest memory";
+  Mapping m(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, mappable.get(), 0);
+  EXPECT_TRUE(m.ok()) << strerror(errno);
+}
+
+TEST_F(SharedGmem, OnlySharedMemoryInsideTheFileCanBeFaulted) {
+  constexpr uint64_t kSize = 4 * kPage;
+  Fd shared = Create(kSize, kShared), priv = Create(kSize, kMmap);
+  ASSERT_TRUE(shared.ok() && priv.ok());
+  // Mapped twice as large as the file: the second half is past the end.
+  Mapping s(2 * kSize, PROT_READ | PROT_WRITE, MAP_SHARED, shared.get(), 0);
+  Mapping p(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, priv.get(), 0);
+  ASSERT_TRUE(s.ok() && p.ok());
+  for (uint64_t off = 0; off < kSize; off += kPage) {
+    EXPECT_EQ(s.bytes()[off + 17], 0) << "a new page is zeroed";
+    EXPECT_EQ(AccessSignal(s.bytes() + off, true), 0) << off;
+    EXPECT_EQ(s.bytes()[off], 0x5a);
+  }
+  EXPECT_EQ(AccessSignal(s.bytes() + kSize, false), SIGBUS) << "at the end of the file";
+  EXPECT_EQ(AccessSignal(s.bytes() + 2 * kSize - 1, true), SIGBUS) << "past the end";
+  EXPECT_EQ(AccessSignal(p.bytes(), false), SIGBUS) << "private memory, read";
+  EXPECT_EQ(AccessSignal(p.bytes() + kPage, true), SIGBUS) << "private memory, write";
+}
+
+TEST_F(SharedGmem, PunchHoleZapsMappings) {
+  constexpr uint64_t kSize = 4 * kPage;
+  Fd gmem = Create(kSize, kShared);
+  Mapping m(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+  ASSERT_TRUE(m.ok());
+  std::memset(m.bytes(), 0xab, kSize);
+  ASSERT_EQ(fallocate(gmem.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, kPage, kPage), 0);
+  for (uint64_t i = 0; i < kPage; i++) ASSERT_EQ(m.bytes()[kPage + i], 0) << i;
+  EXPECT_EQ(m.bytes()[0], 0xab);
+  EXPECT_EQ(m.bytes()[2 * kPage], 0xab);
+  EXPECT_EQ(m.bytes()[kSize - 1], 0xab);
+  m.bytes()[kPage] = 1;
+  EXPECT_EQ(m.bytes()[kPage], 1);
+}
+
+TEST_F(SharedGmem, NeverHugePages) {
+  // A 2 MiB-aligned mapping of a 2 MiB file: khugepaged and MADV_COLLAPSE
+  // must not build a huge folio out of guest_memfd; the hints are harmless.
+  constexpr uint64_t kHuge = 2 << 20;
+  Fd gmem = Create(kHuge, kShared);
+  ASSERT_TRUE(gmem.ok());
+  Mapping area(2 * kHuge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(area.ok());
+  auto* aligned = reinterpret_cast<uint8_t*>(
+      (reinterpret_cast<uintptr_t>(area.bytes()) + kHuge - 1) & ~(kHuge - 1));
+  void* m = mmap(aligned, kHuge, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, gmem.get(), 0);
+  ASSERT_EQ(m, aligned) << strerror(errno);
+  for (uint64_t off = 0; off < kHuge; off += kPage) aligned[off] = static_cast<uint8_t>(off >> 12);
+  EXPECT_EQ(madvise(aligned, kHuge, MADV_HUGEPAGE), 0) << strerror(errno);
+  errno = 0;
+  EXPECT_EQ(madvise(aligned, kHuge, 25 /* MADV_COLLAPSE */), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(madvise(aligned, kHuge, MADV_DONTNEED), 0);
+  // The memory is the file's: dropping the mapping loses nothing.
+  for (uint64_t off = 0; off < kHuge; off += kPage)
+    ASSERT_EQ(aligned[off], static_cast<uint8_t>(off >> 12)) << off;
+}
+
+TEST_F(SharedGmem, ForkedChildrenShareTheMemory) {
+  constexpr uint64_t kSize = 2 * kPage;
+  Fd gmem = Create(kSize, kShared);
+  Mapping m(2 * kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+  ASSERT_TRUE(m.ok());
+  m.bytes()[0] = 1;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Exit codes: 10 wrong data, 11 no SIGBUS past the end, 0 fine.
+    if (m.bytes()[0] != 1) _exit(10);
+    m.bytes()[kPage] = 2;
+    if (AccessSignal(m.bytes() + kSize, false) != SIGBUS) _exit(11);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(m.bytes()[kPage], 2) << "the child's write";
+}
+
+TEST_F(SharedGmem, CloseAndUnmapInAnyOrder) {
+  Fd gmem = Create(kPage, kShared);
+  auto* m = static_cast<uint8_t*>(
+      mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0));
+  ASSERT_NE(m, MAP_FAILED);
+  m[0] = 3;
+  gmem.reset();  // the mapping keeps the file
+  EXPECT_EQ(m[0], 3);
+  m[1] = 4;
+  EXPECT_EQ(munmap(m, kPage), 0);
+  Fd again = Create(kPage, kShared);
+  Mapping m2(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, again.get(), 0);
+  ASSERT_TRUE(m2.ok());
+  m2.bytes()[0] = 5;
+}
+
+// A default VM whose only data memory is a gmem-only slot.  Its
+// userspace_addr is where the VMM maps the same guest_memfd (what KVM's own
+// accesses to guest memory use); GmemOnlyVmWithoutHva leaves it 0.
+class GmemOnlyVm : public SharedGmem {
+ protected:
+  static constexpr uint64_t kGpa = 0x200000;
+  static constexpr uint64_t kSize = 2 << 20;
+  virtual bool WithHva() const { return true; }
+  void SetUp() override {
+    SharedGmem::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    gmem_ = Create(kSize, kShared);
+    ASSERT_TRUE(gmem_.ok());
+    map_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
+    ASSERT_TRUE(map_.ok());
+    Region2 r;
+    r.slot = 1;
+    r.flags = KVM_MEM_GUEST_MEMFD;
+    r.gpa = kGpa;
+    r.size = kSize;
+    r.hva = WithHva() ? reinterpret_cast<uint64_t>(map_.bytes()) : 0;
+    r.gmem_fd = gmem_.get();
+    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+  }
+  uint32_t Word(uint64_t off) const {
+    uint32_t v;
+    std::memcpy(&v, map_.bytes() + off, sizeof(v));
+    return v;
+  }
+  void SetWord(uint64_t off, uint32_t v) { std::memcpy(map_.bytes() + off, &v, sizeof(v)); }
+  Fd gmem_;
+  Mapping map_;
+};
+
+TEST_F(GmemOnlyVm, GuestAndHostSeeOneCopy) {
+  SetWord(kPage, 0x1234abcd);
+  auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa + kPage)});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, 0x1234abcdu) << "the guest reads what the host wrote";
+  res = vm_->Command(kOpWrite, {static_cast<uint32_t>(kGpa + 2 * kPage), 0xfeedf00d});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(Word(2 * kPage), 0xfeedf00du) << "the host sees what the guest wrote";
+  // All of the slot, through the guest.
+  res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa), kSize / 4, 0x01010101, 1});
+  ASSERT_TRUE(res.ok) << res.what;
+  for (uint64_t off = 0; off < kSize; off += kPage) ASSERT_EQ(Word(off), 0x01010101u) << off;
+  // A punched hole is zero for both.
+  ASSERT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kPage), 0);
+  EXPECT_EQ(Word(0), 0u);
+  res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa + 8)});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, 0u);
+}
+
+// userspace_addr 0: guest_memfd is all the memory there is.
+class GmemOnlyVmWithoutHva : public GmemOnlyVm {
+ protected:
+  bool WithHva() const override { return false; }
+};
+
+TEST_F(GmemOnlyVmWithoutHva, GuestAndHostSeeOneCopy) {
+  // The host reference kernel (upstream, PVM-based) emulates guest accesses
+  // through userspace_addr, so there the guest sees MMIO; ours maps the
+  // memory from guest_memfd like any other gmem-only fault.
+  SetWord(0, 0x600df00d);
+  auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa)});
+  if (!res.ok && res.exit_reason == KVM_EXIT_MMIO && KernelAtLeast(6, 8))
+    GTEST_SKIP() << "this host's KVM needs userspace_addr for guest accesses";
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, 0x600df00du);
+  res = vm_->Command(kOpWrite, {static_cast<uint32_t>(kGpa + kPage), 0x0ddba11});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(Word(kPage), 0x0ddba11u);
+}
+
+TEST_F(GmemOnlyVm, ClosedFileIsAMemoryFault) {
+  map_ = Mapping();
+  gmem_.reset();
+  auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa)});
+  ASSERT_FALSE(res.ok);
+  if (res.exit_reason == KVM_EXIT_MMIO && KernelAtLeast(6, 8))
+    GTEST_SKIP() << "this host's KVM emulates guest accesses through userspace_addr";
+  EXPECT_EQ(res.err, EFAULT);
+  EXPECT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
+  MemoryFault f = ReadMemoryFault(vm_->run());
+  EXPECT_EQ(f.gpa, kGpa);
+  EXPECT_EQ(f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE, 0u) << "a shared access";
+}
+
+TEST_F(GmemOnlyVm, PunchRacesUserAndGuestFaults) {
+  // Hole punching against host faults through the mapping and guest faults
+  // through the slot.  Every page is either the last value written to it
+  // or zero; the kernel reports nothing (the harness reads dmesg).
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> punches{0}, touches{0};
+  std::thread puncher([&] {
+    std::mt19937 rng(1);
+    while (!stop) {
+      uint64_t off = (rng() % (kSize / kPage)) * kPage;
+      fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, off, kPage);
+      punches++;
+    }
+  });
+  std::thread toucher([&] {
+    std::mt19937 rng(2);
+    while (!stop) {
+      uint64_t off = (rng() % (kSize / kPage)) * kPage;
+      uint32_t v = Word(off);
+      if (v != 0 && v != 0x77777777u && v != 0x11111111u) {
+        ADD_FAILURE() << "page " << off / kPage << " holds " << std::hex << v;
+        break;
+      }
+      SetWord(off, 0x77777777u);
+      touches++;
+    }
+  });
+  AlarmGuard guard(60);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  uint64_t fills = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa), kSize / 4, 0x11111111, 1});
+    if (!res.ok) {
+      ADD_FAILURE() << "guest fill: " << res.what;
+      break;
+    }
+    fills++;
+  }
+  stop = true;
+  puncher.join();
+  toucher.join();
+  printf("shared gmem race: %llu guest fills, %llu punches, %llu host touches\n",
+         static_cast<unsigned long long>(fills), static_cast<unsigned long long>(punches.load()),
+         static_cast<unsigned long long>(touches.load()));
+  EXPECT_GT(fills, 1u);
+  EXPECT_GT(punches.load(), 10u);
+  // Afterwards the two views agree.
+  auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa), kSize / 4, 0x22222222, 1});
+  ASSERT_TRUE(res.ok) << res.what;
+  for (uint64_t off = 0; off < kSize; off += kPage) ASSERT_EQ(Word(off), 0x22222222u) << off;
+}
+
+}  // namespace
+}  // namespace gmt
