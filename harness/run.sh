@@ -12,6 +12,7 @@
 #   --test-timeout SEC   per test, killed after it (default 300)
 #   --timeout SEC        whole run; the guest is killed after it (default 1500)
 #   --mem SIZE --smp N   guest size (default 2G, 2)
+#   --numa N             split the guest's memory and CPUs into N NUMA nodes
 #   --strict-skip        count a skipped test as failed
 #   --log FILE           keep the full console log (default: a temp file)
 #   --show-output        print every test's output, not only failing ones
@@ -25,7 +26,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-kernel= test_timeout=300 timeout=1500 mem=2G smp=2 strict_skip=0 log= verbose=0
+kernel= test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 log= verbose=0
 bins=() files=() tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--smp) smp=$2; shift ;;
+	--numa) numa=$2; shift ;;
 	--strict-skip) strict_skip=1 ;;
 	--log) log=$2; shift ;;
 	-v) verbose=1 ;;
@@ -92,10 +94,24 @@ tsc_args="tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}"
 
 log=${log:-$work/console.log}
 start=$(date +%s)
-echo "harness: booting $(basename "$kernel") with ${#tests[@]} test(s), mem=$mem smp=$smp, timeout ${timeout}s" >&2
+echo "harness: booting $(basename "$kernel") with ${#tests[@]} test(s), mem=$mem smp=$smp numa=$numa, timeout ${timeout}s" >&2
 set +e
+# --numa N: N nodes with equal shares of memory (a memory backend each, as
+# QEMU wants) and CPUs dealt out round robin; the guest reads them from SRAT.
+smp_arg=$smp numa_args=()
+if [ "$numa" -gt 1 ]; then
+	mem_mib=$(numfmt --from=iec "${mem}" | awk '{ printf "%d", $1 / 1048576 }')
+	for ((n = 0; n < numa; n++)); do
+		numa_args+=(-object "memory-backend-ram,id=m$n,size=$((mem_mib / numa))M"
+			-numa "node,nodeid=$n,memdev=m$n")
+	done
+	smp_arg="$smp,sockets=$smp,cores=1,threads=1"
+	for ((c = 0; c < smp; c++)); do
+		numa_args+=(-numa "cpu,node-id=$((c % numa)),socket-id=$c")
+	done
+fi
 cmd=(timeout -s KILL "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt
-	-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$work/initrd"
+	-m "$mem" -smp "$smp_arg" "${numa_args[@]}" -kernel "$kernel" -initrd "$work/initrd"
 	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init $tsc_args"
 	-display none -serial stdio -monitor none -no-reboot -nodefaults)
 if [ $verbose = 1 ]; then

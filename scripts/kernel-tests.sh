@@ -20,13 +20,15 @@ esac
 kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults] BZIMAGE}
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
-args=(--kernel "$kernel" --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
+# Two NUMA nodes, so that guest_memfd's NUMA policy is tested for real.
+args=(--kernel "$kernel" --numa 2 --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
 for t in memslot2_test guest_memfd_test shared_gmem_test attributes_test private_mem_test \
 	populate_test race_test soundness_test hwpoison_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
 args+=(--test 'vmm-default: /bin/gmem-vmm-static --mode default')
+args+=(--bin bazel-bin/selftests/gmem_numa_test --test 'gmem_numa_test: GMT_REQUIRE_NUMA=1 /bin/gmem_numa_test')
 
 if [ $mode = faults ]; then
 	# Every guest_memfd, attribute and memslot operation with each of its
@@ -40,12 +42,14 @@ if [ $mode = memory ]; then
 	# own ABI and lifetimes, private memory, the races (including the
 	# regression tests of upstream's bug classes and memory failure) and
 	# the VMM.
-	args=(--kernel "$kernel" --test-timeout 900 --timeout 2400)
+	args=(--kernel "$kernel" --numa 2 --test-timeout 900 --timeout 2400)
 	for t in guest_memfd_test shared_gmem_test private_mem_test populate_test race_test \
 		soundness_test hwpoison_test; do
 		args+=("bazel-bin/selftests/$t")
 	done
 	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
+	args+=(--test 'vmm-default: /bin/gmem-vmm-static --mode default')
+	args+=(--bin bazel-bin/selftests/gmem_numa_test --test 'gmem_numa_test: GMT_REQUIRE_NUMA=1 /bin/gmem_numa_test')
 	# The series' lifetime test closes the VM fd before the guest_memfd:
 	# what it leaks or touches after free only KASAN and kmemleak can see.
 	"$REPO/scripts/series-selftests.sh" >&2 || die "building the series selftests failed"

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <vector>
+#include <cstdio>
+#include <cstdlib>
 
 #include "selftests/lib/hwpoison.h"
 
@@ -56,15 +58,17 @@ struct ScanStats {
   }
 };
 ScanStats full_scans, hot_scans;
-std::atomic<uint64_t> injections{0};
+std::atomic<uint64_t> injections{0}, hot_hits{0};
 
 uint64_t MsSince(Clock::time_point start) {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
 }
 
-// Keeps the kMaxHotBlocks pageblocks that hold the most |candidates|.
-void RememberBlocks(const std::vector<uint64_t>& candidates) {
+// Keeps the kMaxHotBlocks pageblocks that hold the most |candidates|, after
+// the one where the page was |found| (0: none).  Returns how many pageblocks
+// hold candidates.
+size_t RememberBlocks(const std::vector<uint64_t>& candidates, uint64_t found) {
   std::map<uint64_t, uint64_t> count;
   for (uint64_t pfn : candidates) count[pfn / kBlockPages * kBlockPages]++;
   std::vector<std::pair<uint64_t, uint64_t>> by_count;
@@ -72,8 +76,21 @@ void RememberBlocks(const std::vector<uint64_t>& candidates) {
   std::sort(by_count.rbegin(), by_count.rend());
   std::lock_guard<std::mutex> lock(hint_mu);
   hot_blocks.clear();
-  for (size_t i = 0; i < by_count.size() && i < kMaxHotBlocks; i++)
-    hot_blocks.push_back(by_count[i].second);
+  if (found) hot_blocks.push_back(found / kBlockPages * kBlockPages);
+  for (size_t i = 0; i < by_count.size() && hot_blocks.size() < kMaxHotBlocks; i++)
+    if (by_count[i].second != found / kBlockPages * kBlockPages)
+      hot_blocks.push_back(by_count[i].second);
+  return count.size();
+}
+
+// Moves the pageblock of |pfn| to the front: the allocator is using it.
+void PreferBlock(uint64_t pfn) {
+  const uint64_t block = pfn / kBlockPages * kBlockPages;
+  std::lock_guard<std::mutex> lock(hint_mu);
+  auto it = std::find(hot_blocks.begin(), hot_blocks.end(), block);
+  if (it != hot_blocks.end()) hot_blocks.erase(it);
+  hot_blocks.insert(hot_blocks.begin(), block);
+  if (hot_blocks.size() > kMaxHotBlocks) hot_blocks.pop_back();
 }
 
 }  // namespace
@@ -88,7 +105,9 @@ uint32_t Poisoner::NewTag() {
 std::string Poisoner::Summary() {
   if (!full_scans.n && !hot_scans.n) return "";
   return "memory failure: " + std::to_string(injections) + " injection(s)" +
-         hot_scans.Format("pageblock") + full_scans.Format("full");
+         hot_scans.Format("pageblock") +
+         (hot_scans.n ? " finding " + std::to_string(hot_hits) + "," : "") +
+         full_scans.Format("full");
 }
 
 uint64_t Poisoner::Claim(std::string* why) {
@@ -163,6 +182,7 @@ void Poisoner::Run(ThreadCtx& ctx) {
     const std::string what = what_;
     lock.unlock();
     const Result r = Serve(ctx, tag, what);
+    if (getenv("POISON_TRACE")) fprintf(stderr, "POISON %s\n", FormatOp(ctx.journal.Current()).c_str());  // TEMP
     lock.lock();
     // Only now may the checker punch the page or close the file.
     gmem_.reset();
@@ -217,6 +237,10 @@ Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string
     }
     const uint64_t ms = MsSince(start);
     if (!ctx.run.stop) hot_scans.Add(ms);
+    if (pfns.size() == 1) {
+      hot_hits++;
+      PreferBlock(pfns[0]);
+    }
     ctx.Trace(std::to_string(blocks.size()) + " pageblocks in " + std::to_string(ms) +
               " ms:" + found());
   }
@@ -225,12 +249,14 @@ Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string
     std::vector<uint64_t> candidates;
     pfns = gmt::FindPagesFilledWithIn(tag, 0, ~0ULL, &ctx.run.stop, &candidates);
     const uint64_t ms = MsSince(full_start);
+    size_t nblocks = 0;
     if (!ctx.run.stop) {
       full_scans.Add(ms);
-      RememberBlocks(candidates);
+      nblocks = RememberBlocks(candidates, pfns.size() == 1 ? pfns[0] : 0);
     }
     ctx.Trace("all memory in " + std::to_string(ms) + " ms (" +
-              std::to_string(candidates.size()) + " pages may be guest_memfd's):" + found());
+              std::to_string(candidates.size()) + " pages in " + std::to_string(nblocks) +
+              " pageblocks may be guest_memfd's):" + found());
   }
   if (boosted) setpriority(PRIO_PROCESS, tid, 0);
   {
