@@ -2,7 +2,7 @@
 # Build a kernel from the project's config fragments.  Incremental: a re-run
 # rebuilds only what changed, and the config is replaced only when it differs.
 #
-#   scripts/kernel-build.sh [--tree DIR] [--variant debug|kasan|modules] [--out DIR]
+#   scripts/kernel-build.sh [--tree DIR] [--variant debug|kasan|modules|perf] [--out DIR]
 #
 # Prints the path of the bzImage last.
 set -euo pipefail
@@ -33,7 +33,8 @@ case "$variant" in
 debug) ;;
 kasan) fragments+=("$cfgdir/kasan.config") ;;
 modules) fragments+=("$cfgdir/modules.config") ;;
-*) die "unknown variant '$variant' (debug, kasan, modules)" ;;
+perf) fragments+=("$cfgdir/perf.config") ;;
+*) die "unknown variant '$variant' (debug, kasan, modules, perf)" ;;
 esac
 optional=("$cfgdir/series.config")
 

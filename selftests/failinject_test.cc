@@ -267,5 +267,43 @@ TEST_F(FailInject, CloseGuestMemfdAndVm) {
       [&](long) {});
 }
 
+TEST_F(FailInject, GuestFaultOnGmemOnlyMemory) {
+  // A default VM whose memory slot is gmem-only: shared faults come from
+  // guest_memfd too, with the same error handling.
+  if (!(CheckExtension(vm_->kvm(), KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_INIT_SHARED))
+    GTEST_SKIP() << "no GUEST_MEMFD_FLAG_INIT_SHARED";
+  TestVm vm(KVM_X86_DEFAULT_VM);
+  ASSERT_TRUE(vm.ok()) << vm.error();
+  Fd gmem(static_cast<int>(CreateGuestMemfd(
+      vm.vm(), kSize, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)));
+  ASSERT_TRUE(gmem.ok());
+  Mapping map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+  ASSERT_TRUE(map.ok());
+  Region2 r;
+  r.slot = 1;
+  r.flags = KVM_MEM_GUEST_MEMFD;
+  r.gpa = kGpa;
+  r.size = kSize;
+  r.hva = reinterpret_cast<uint64_t>(map.bytes());
+  r.gmem_fd = gmem.get();
+  ASSERT_EQ(SetRegion2(vm.vm(), r), 0);
+  Sweep(
+      "KVM_RUN (gmem-only fault)",
+      [&]() -> long {
+        auto res = vm.Command(kOpWrite, {Gpa(0), 0x88});
+        return res.ok ? 0 : -res.err;
+      },
+      [&](long ret) {
+        if (ret != 0) {
+          auto res = vm.Resume();
+          ASSERT_TRUE(res.ok) << res.what;
+        }
+        uint32_t v;
+        std::memcpy(&v, map.bytes(), sizeof(v));
+        EXPECT_EQ(v, 0x88u) << "the host sees the guest's write";
+        ASSERT_EQ(fallocate(gmem.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kSize), 0);
+      });
+}
+
 }  // namespace
 }  // namespace gmt

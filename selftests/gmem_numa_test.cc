@@ -178,5 +178,26 @@ TEST_F(GmemNuma, InterleaveSpreadsPages) {
   for (size_t i = 1; i < nodes.size(); i++) EXPECT_NE(nodes[i], nodes[i - 1]) << i;
 }
 
+TEST_F(GmemNuma, TaskPolicyAppliesWithoutAFilePolicy) {
+  // Without a policy of the file's own, the allocating task's policy
+  // (set_mempolicy) decides, as for any other memory.
+  Make(8);
+  unsigned long node1 = 0x2;
+  ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_BIND, &node1, 8 * sizeof(node1) + 1), 0)
+      << strerror(errno);
+  memset(map_.bytes(), 5, size_);
+  std::vector<int> nodes = NodesOf(map_.bytes(), 8);
+  ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_DEFAULT, nullptr, 0), 0);
+  EXPECT_EQ(nodes, std::vector<int>(8, 1));
+  // A file policy, once set, wins over the task's.
+  ASSERT_EQ(Punch(0, size_), 0);
+  ASSERT_EQ(Mbind(map_.bytes(), size_, MPOL_BIND, 0x1), 0);
+  ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_BIND, &node1, 8 * sizeof(node1) + 1), 0);
+  memset(map_.bytes(), 6, size_);
+  nodes = NodesOf(map_.bytes(), 8);
+  ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_DEFAULT, nullptr, 0), 0);
+  EXPECT_EQ(nodes, std::vector<int>(8, 0));
+}
+
 }  // namespace
 }  // namespace gmt
