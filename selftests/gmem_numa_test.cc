@@ -38,9 +38,9 @@ int NumaNodes() {
   return n;
 }
 
-long Mbind(void* addr, size_t len, int mode, unsigned long nodemask) {
+long Mbind(void* addr, size_t len, int mode, unsigned long nodemask, unsigned flags = 0) {
   long r = syscall(SYS_mbind, addr, len, mode, mode == MPOL_DEFAULT ? nullptr : &nodemask,
-                   mode == MPOL_DEFAULT ? 0 : 8 * sizeof(nodemask) + 1, 0);
+                   mode == MPOL_DEFAULT ? 0 : 8 * sizeof(nodemask) + 1, flags);
   return r < 0 ? -errno : r;
 }
 
@@ -197,6 +197,26 @@ TEST_F(GmemNuma, TaskPolicyAppliesWithoutAFilePolicy) {
   nodes = NodesOf(map_.bytes(), 8);
   ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_DEFAULT, nullptr, 0), 0);
   EXPECT_EQ(nodes, std::vector<int>(8, 0));
+}
+
+TEST_F(GmemNuma, ExistingPagesStayWhereTheyAre) {
+  // guest_memfd memory cannot migrate (KVM may map it at any time): a new
+  // policy applies to pages allocated afterwards, MPOL_MF_MOVE leaves the
+  // file's pages in place, and MPOL_MF_STRICT reports that as EIO.
+  Make(4);
+  uint8_t* m = map_.bytes();
+  ASSERT_EQ(Mbind(m, size_, MPOL_BIND, 0x1), 0);
+  memset(m, 7, size_);
+  ASSERT_EQ(NodesOf(m, 4), std::vector<int>(4, 0));
+  EXPECT_EQ(Mbind(m, size_, MPOL_BIND, 0x2, MPOL_MF_MOVE), 0);
+  EXPECT_EQ(NodesOf(m, 4), std::vector<int>(4, 0));
+  EXPECT_EQ(PolicyAt(m), std::make_pair(static_cast<int>(MPOL_BIND), 0x2UL));
+  EXPECT_EQ(Mbind(m, size_, MPOL_BIND, 0x2, MPOL_MF_MOVE | MPOL_MF_STRICT), -EIO);
+  EXPECT_EQ(NodesOf(m, 4), std::vector<int>(4, 0));
+  for (uint64_t off = 0; off < size_; off++) ASSERT_EQ(m[off], 7) << off;
+  ASSERT_EQ(Punch(0, size_), 0);
+  memset(m, 8, size_);
+  EXPECT_EQ(NodesOf(m, 4), std::vector<int>(4, 1)) << "new pages follow the new policy";
 }
 
 }  // namespace

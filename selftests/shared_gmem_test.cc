@@ -22,6 +22,7 @@
 
 #include "selftests/lib/abi_version.h"
 #include "selftests/lib/kvm.h"
+#include "selftests/lib/private_vm.h"
 #include "selftests/lib/signals.h"
 #include "selftests/lib/skip.h"
 
@@ -352,6 +353,61 @@ TEST_F(GmemOnlyVm, PunchRacesUserAndGuestFaults) {
   auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa), kSize / 4, 0x22222222, 1});
   ASSERT_TRUE(res.ok) << res.what;
   for (uint64_t off = 0; off < kSize; off += kPage) ASSERT_EQ(Word(off), 0x22222222u) << off;
+}
+
+// A mappable guest_memfd on a VM with private memory: its memory starts out
+// private (INIT_SHARED is not offered there), so its slot is gmem-only but
+// has no shared memory yet.  A shared access is a shared memory fault exit,
+// never a page from userspace_addr nor the file's private page; a private
+// access works as usual.
+class MappableGmemOnPrivateVm : public PrivateVmTest {
+ protected:
+  static constexpr uint64_t kMGpa = kGpa + kSize;
+  void SetUp() override {
+    PrivateVmTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (!(CheckExtension(vm_->vm(), KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
+      GTEST_SKIP() << "no GUEST_MEMFD_FLAG_MMAP for VMs with private memory";
+    mgmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, kMmap)));
+    ASSERT_TRUE(mgmem_.ok());
+    anon_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(anon_.ok());
+    std::memset(anon_.bytes(), 0x3c, kSize);
+    Region2 r;
+    r.slot = kSlot + 1;
+    r.flags = KVM_MEM_GUEST_MEMFD;
+    r.gpa = kMGpa;
+    r.size = kSize;
+    r.hva = reinterpret_cast<uint64_t>(anon_.bytes());
+    r.gmem_fd = mgmem_.get();
+    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+  }
+  Fd mgmem_;
+  Mapping anon_;
+};
+
+TEST_F(MappableGmemOnPrivateVm, SharedAccessToPrivateMemoryExits) {
+  const uint32_t gpa = static_cast<uint32_t>(kMGpa + kPage);
+  ASSERT_EQ(SetAttributes(vm_->vm(), kMGpa, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+  ASSERT_TRUE(vm_->Command(kOpWrite, {static_cast<uint32_t>(kMGpa), 0xc0ffee}).ok);
+  auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kMGpa)});
+  ASSERT_TRUE(res.ok) << res.what;
+  EXPECT_EQ(res.value, 0xc0ffeeu) << "private memory of a mappable guest_memfd";
+
+  res = vm_->Command(kOpRead, {gpa});
+  ASSERT_FALSE(res.ok) << "a shared read returned " << std::hex << res.value;
+  EXPECT_EQ(res.err, EFAULT);
+  ASSERT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
+  MemoryFault f = ReadMemoryFault(vm_->run());
+  EXPECT_EQ(f.gpa, gpa & ~(kPage - 1));
+  EXPECT_EQ(f.size, kPage);
+  EXPECT_EQ(f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE, 0u) << "a shared access";
+  for (uint64_t off = 0; off < kSize; off += kPage)
+    ASSERT_EQ(anon_.bytes()[off], 0x3c) << "userspace_addr is not guest memory here";
+  // The file's memory is private: the host cannot map it either.
+  Mapping m(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, mgmem_.get(), 0);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(AccessSignal(m.bytes(), false), SIGBUS);
 }
 
 }  // namespace
