@@ -43,9 +43,9 @@ enum Action {
 // (being) poisoned, if there is one.
 constexpr unsigned kWeights[kNumActions] = {20, 20, 8, 8, 10, 4, 10, 5, 6, 3, 1, 3, 4};
 constexpr const char* kNames[kNumActions] = {
-    "chk_write",   "chk_read",       "chk_fill_sum", "chk_sum",    "chk_punch",
-    "chk_alloc",   "chk_convert",    "chk_host_write", "chk_prefault", "chk_rebind",
-    "chk_new_gmem", "chk_scan",      "poison"};
+    "chk_write",    "chk_read",    "chk_fill_sum",   "chk_sum",      "chk_punch",
+    "chk_alloc",    "chk_convert", "chk_host_write", "chk_prefault", "chk_rebind",
+    "chk_new_gmem", "chk_scan",    "poison"};
 
 // One checker step; all drawn up front, so the sequence depends on the
 // seed and thread only.

@@ -29,8 +29,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kHistory = 50;                 // ops per thread in a report
-constexpr std::chrono::seconds kStopGrace{30};  // for threads to notice the stop
+constexpr size_t kHistory = 50;                  // ops per thread in a report
+constexpr std::chrono::seconds kStopGrace{30};   // for threads to notice the stop
 constexpr std::chrono::seconds kPoisonHold{20};  // a seed's overtime for memory failure
 
 const char kUsage[] =

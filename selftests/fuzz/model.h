@@ -98,18 +98,6 @@ struct FallocCall {
 // |signalled|: a signal arrived during the call.
 Expect ExpectFallocate(const FallocCall& c, uint64_t gmem_size, bool signalled);
 
-// ---- attributes, pre-fault ---------------------------------------------
-
-struct AttrCall {
-  uint64_t gpa = 0, size = 0, attrs = 0, flags = 0;
-};
-Expect ExpectAttributes(const AttrCall& c);
-
-struct PreFaultCall {
-  uint64_t gpa = 0, size = 0, flags = 0;
-  bool padding = false;  // non-zero padding[]
-};
-Expect ExpectPreFault(const Env& env, const PreFaultCall& c, bool signalled);
 // ---- memory failure ----------------------------------------------------
 
 // Private pages (guest physical addresses) whose guest_memfd page the
@@ -129,6 +117,18 @@ struct PoisonedPages {
 // a guest_memfd holds.
 Expect ExpectInjection();
 
+// ---- attributes, pre-fault ---------------------------------------------
+
+struct AttrCall {
+  uint64_t gpa = 0, size = 0, attrs = 0, flags = 0;
+};
+Expect ExpectAttributes(const AttrCall& c);
+
+struct PreFaultCall {
+  uint64_t gpa = 0, size = 0, flags = 0;
+  bool padding = false;  // non-zero padding[]
+};
+Expect ExpectPreFault(const Env& env, const PreFaultCall& c, bool signalled);
 // A pre-fault of memory that is bound to a live guest_memfd (or shared
 // memory with a memslot) throughout: only a signal or lack of memory may
 // stop it, or a poisoned page (EHWPOISON if it is the first one).

@@ -604,7 +604,7 @@ int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
     return err;
   }
   Expect e = backed ? ExpectBackedPreFault(w.signalled(), poisoned, c.gpa)
-                   : ExpectPreFault(ctx.env(), c, w.signalled());
+                    : ExpectPreFault(ctx.env(), c, w.signalled());
   if (!ctx.Check("KVM_PRE_FAULT_MEMORY", err, e)) return err;
   std::string bad = CheckPreFaultProgress(c, arg.gpa, arg.size, err);
   if (!bad.empty()) {
@@ -615,8 +615,8 @@ int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
   }
   if (backed) bad = CheckBackedPreFault(c, arg.gpa, arg.size, err, w.signalled(), poisoned);
   if (!bad.empty())
-    ctx.Fail("KVM_PRE_FAULT_MEMORY", "the whole range mapped", "gpa " + Hex(arg.gpa) + " size " +
-             Hex(arg.size) + ": " + bad,
+    ctx.Fail("KVM_PRE_FAULT_MEMORY", "the whole range mapped",
+             "gpa " + Hex(arg.gpa) + " size " + Hex(arg.size) + ": " + bad,
              "backed memory is mapped whole unless a signal or a page the fuzzer poisoned "
              "stops it; a poisoned page is never mapped again");
   return err;

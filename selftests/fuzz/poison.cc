@@ -1,5 +1,6 @@
 #include "selftests/fuzz/poison.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <cerrno>
 #include <chrono>
 #include <vector>
-#include <cstdio>
-#include <cstdlib>
 
 #include "selftests/lib/hwpoison.h"
 
@@ -27,20 +26,18 @@ std::mutex rate_mu;
 Clock::time_point next_claim;  // epoch: at once
 constexpr int kIdlePerBusy = 4;
 
-// Where to look first.  A full scan reads the flags of every page (~2 s
-// of CPU under TCG); but guest_memfd pages are unmovable allocations, which
-// the page allocator keeps together in a few pageblocks (512 pages), so a
-// new one most likely lies in a pageblock where the last full scan saw
-// pages that may be guest_memfd's.  Those are scanned first; the whole of
-// memory only if the page is not there, and for every kFullEvery-th
-// request anyway (which also refreshes the pageblocks, and is the only
-// scan that can tell that the tag is in one page only).
-constexpr uint64_t kBlockPages = 512;
-constexpr size_t kMaxHotBlocks = 128;  // 1/8 of the harness's 2 GiB
+// Where to look.  A full scan reads the flags of every page (~2 s of CPU
+// under TCG, 6-10 s on KASAN) and is the only scan that can tell that the
+// tag is in one page only: every kFullEvery-th request gets one.  The
+// others look nearest-first around the page found last (from pfn 0 at
+// first), and stop at the first page holding the tag: guest_memfd pages
+// are unmovable allocations, which the page allocator keeps close together.
+constexpr uint64_t kChunkPages = 4096;  // 16 MiB, one read of 32 KiB of flags
 constexpr uint64_t kFullEvery = 8;
 std::mutex hint_mu;
-std::vector<uint64_t> hot_blocks;  // first pfns
 uint64_t requests = 0;
+uint64_t anchor = 0;   // the pfn found last
+uint64_t end_pfn = 0;  // where /proc/kpageflags ends, 0: unknown
 
 // For Summary().
 struct ScanStats {
@@ -51,46 +48,63 @@ struct ScanStats {
     for (uint64_t m = max_ms; t > m;)
       if (max_ms.compare_exchange_weak(m, t)) break;
   }
-  std::string Format(const char* what) const {
+  std::string Format(const std::string& what) const {
     if (!n) return "";
-    return ", " + std::to_string(n) + " " + what + " scan(s) of " + std::to_string(ms / n) +
+    return ", " + std::to_string(n) + " " + what + " of " + std::to_string(ms / n) +
            " ms on average (max " + std::to_string(max_ms) + " ms)";
   }
 };
-ScanStats full_scans, hot_scans;
-std::atomic<uint64_t> injections{0}, hot_hits{0};
+ScanStats full_scans, near_scans;
+std::atomic<uint64_t> injections{0};
 
 uint64_t MsSince(Clock::time_point start) {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
 }
 
-// Keeps the kMaxHotBlocks pageblocks that hold the most |candidates|, after
-// the one where the page was |found| (0: none).  Returns how many pageblocks
-// hold candidates.
-size_t RememberBlocks(const std::vector<uint64_t>& candidates, uint64_t found) {
-  std::map<uint64_t, uint64_t> count;
-  for (uint64_t pfn : candidates) count[pfn / kBlockPages * kBlockPages]++;
-  std::vector<std::pair<uint64_t, uint64_t>> by_count;
-  for (const auto& [block, n] : count) by_count.emplace_back(n, block);
-  std::sort(by_count.rbegin(), by_count.rend());
-  std::lock_guard<std::mutex> lock(hint_mu);
-  hot_blocks.clear();
-  if (found) hot_blocks.push_back(found / kBlockPages * kBlockPages);
-  for (size_t i = 0; i < by_count.size() && hot_blocks.size() < kMaxHotBlocks; i++)
-    if (by_count[i].second != found / kBlockPages * kBlockPages)
-      hot_blocks.push_back(by_count[i].second);
-  return count.size();
+// The first pfn past the end of /proc/kpageflags, or 0.
+uint64_t KpageflagsEnd() {
+  gmt::Fd f(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
+  uint64_t word;
+  auto has = [&](uint64_t pfn) {
+    return pread(f.get(), &word, sizeof(word), static_cast<off_t>(pfn * 8)) == sizeof(word);
+  };
+  if (!f.ok() || !has(0)) return 0;
+  uint64_t lo = 0, hi = 1;  // has(lo), !has(hi) once the first loop ends
+  while (has(hi)) {
+    lo = hi;
+    hi *= 2;
+    if (hi > (1ULL << 40)) return 0;
+  }
+  while (hi - lo > 1) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    (has(mid) ? lo : hi) = mid;
+  }
+  return hi;
 }
 
-// Moves the pageblock of |pfn| to the front: the allocator is using it.
-void PreferBlock(uint64_t pfn) {
-  const uint64_t block = pfn / kBlockPages * kBlockPages;
-  std::lock_guard<std::mutex> lock(hint_mu);
-  auto it = std::find(hot_blocks.begin(), hot_blocks.end(), block);
-  if (it != hot_blocks.end()) hot_blocks.erase(it);
-  hot_blocks.insert(hot_blocks.begin(), block);
-  if (hot_blocks.size() > kMaxHotBlocks) hot_blocks.pop_back();
+// The pfns that hold |tag|, looking in chunks of memory ever farther from
+// |from| (below |end|) and stopping at the first chunk that has one.
+std::vector<uint64_t> ScanNearestFirst(uint32_t tag, uint64_t from, uint64_t end,
+                                       const std::atomic<bool>* stop, uint64_t* chunks) {
+  const uint64_t base = from / kChunkPages * kChunkPages;
+  std::vector<uint64_t> pfns;
+  for (uint64_t d = 0; !(stop && *stop); d++) {
+    const bool up = base + d * kChunkPages < end;
+    const bool down = d > 0 && d * kChunkPages <= base;
+    if (!up && !down) break;
+    if (up) {
+      ++*chunks;
+      pfns = gmt::FindPagesFilledWithIn(tag, base + d * kChunkPages, kChunkPages, stop, nullptr);
+      if (!pfns.empty()) break;
+    }
+    if (down) {
+      ++*chunks;
+      pfns = gmt::FindPagesFilledWithIn(tag, base - d * kChunkPages, kChunkPages, stop, nullptr);
+      if (!pfns.empty()) break;
+    }
+  }
+  return pfns;
 }
 
 }  // namespace
@@ -103,11 +117,9 @@ uint32_t Poisoner::NewTag() {
 }
 
 std::string Poisoner::Summary() {
-  if (!full_scans.n && !hot_scans.n) return "";
+  if (!full_scans.n && !near_scans.n) return "";
   return "memory failure: " + std::to_string(injections) + " injection(s)" +
-         hot_scans.Format("pageblock") +
-         (hot_scans.n ? " finding " + std::to_string(hot_hits) + "," : "") +
-         full_scans.Format("full");
+         near_scans.Format("nearest-first scan(s)") + full_scans.Format("full scan(s)");
 }
 
 uint64_t Poisoner::Claim(std::string* why) {
@@ -127,8 +139,8 @@ uint64_t Poisoner::Claim(std::string* why) {
     *why = "skip:rate";
     return 0;
   }
-  next_claim = now + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(interval_));
+  next_claim =
+      now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval_));
   claimed_ = tickets.fetch_add(1) + 1;
   return claimed_;
 }
@@ -182,7 +194,6 @@ void Poisoner::Run(ThreadCtx& ctx) {
     const std::string what = what_;
     lock.unlock();
     const Result r = Serve(ctx, tag, what);
-    if (getenv("POISON_TRACE")) fprintf(stderr, "POISON %s\n", FormatOp(ctx.journal.Current()).c_str());  // TEMP
     lock.lock();
     // Only now may the checker punch the page or close the file.
     gmem_.reset();
@@ -210,17 +221,19 @@ bool Poisoner::Holding() {
 Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string& what) {
   ctx.Begin("poison_inject", what + " tag " + Hex(tag), 0);
   const auto start = Clock::now();
-  // The scan is CPU time in the kernel (/proc/kpageflags, ~2 s under TCG):
-  // take it at a high weight, so that it does not last five times as long
-  // among the busy fuzz threads, holding up the checker and the seed.
+  // The scan is CPU time in the kernel (/proc/kpageflags): take it at a
+  // high weight, so that it does not last five times as long among the busy
+  // fuzz threads, holding up the checker and the seed.
   const int tid = static_cast<int>(syscall(SYS_gettid));
   const bool boosted = setpriority(PRIO_PROCESS, tid, -10) == 0;
-  std::vector<uint64_t> blocks;
   bool full = false;
+  uint64_t from = 0, end = 0;
   {
     std::lock_guard<std::mutex> lock(hint_mu);
-    full = requests++ % kFullEvery == 0;
-    blocks = hot_blocks;
+    if (!end_pfn) end_pfn = KpageflagsEnd();
+    full = requests++ % kFullEvery == kFullEvery - 1 || !end_pfn;
+    from = anchor;
+    end = end_pfn;
   }
   std::vector<uint64_t> pfns;
   auto found = [&pfns] {
@@ -228,35 +241,24 @@ Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string
     for (uint64_t pfn : pfns) s += " " + Hex(pfn);
     return s.empty() ? " nothing" : s;
   };
-  if (!full && !blocks.empty()) {
-    // Most likely ones first; the first hit ends it (only a full scan can
-    // tell whether the tag is elsewhere too).
-    for (uint64_t b : blocks) {
-      pfns = gmt::FindPagesFilledWithIn(tag, b, kBlockPages, &ctx.run.stop, nullptr);
-      if (!pfns.empty()) break;
-    }
-    const uint64_t ms = MsSince(start);
-    if (!ctx.run.stop) hot_scans.Add(ms);
-    if (pfns.size() == 1) {
-      hot_hits++;
-      PreferBlock(pfns[0]);
-    }
-    ctx.Trace(std::to_string(blocks.size()) + " pageblocks in " + std::to_string(ms) +
-              " ms:" + found());
-  }
-  if (pfns.size() != 1 && !ctx.run.stop) {
-    const auto full_start = Clock::now();
+  if (full) {
     std::vector<uint64_t> candidates;
     pfns = gmt::FindPagesFilledWithIn(tag, 0, ~0ULL, &ctx.run.stop, &candidates);
-    const uint64_t ms = MsSince(full_start);
-    size_t nblocks = 0;
-    if (!ctx.run.stop) {
-      full_scans.Add(ms);
-      nblocks = RememberBlocks(candidates, pfns.size() == 1 ? pfns[0] : 0);
-    }
-    ctx.Trace("all memory in " + std::to_string(ms) + " ms (" +
-              std::to_string(candidates.size()) + " pages in " + std::to_string(nblocks) +
-              " pageblocks may be guest_memfd's):" + found());
+    const uint64_t ms = MsSince(start);
+    if (!ctx.run.stop) full_scans.Add(ms);
+    ctx.Trace("all memory in " + std::to_string(ms) + " ms (" + std::to_string(candidates.size()) +
+              " pages may be guest_memfd's):" + found());
+  } else {
+    uint64_t chunks = 0;
+    pfns = ScanNearestFirst(tag, from, end, &ctx.run.stop, &chunks);
+    const uint64_t ms = MsSince(start);
+    if (!ctx.run.stop) near_scans.Add(ms);
+    ctx.Trace(std::to_string(chunks) + " x 16 MiB around " + Hex(from) + " in " +
+              std::to_string(ms) + " ms:" + found());
+  }
+  if (pfns.size() == 1) {
+    std::lock_guard<std::mutex> lock(hint_mu);
+    anchor = pfns[0];
   }
   if (boosted) setpriority(PRIO_PROCESS, tid, 0);
   {
@@ -276,8 +278,8 @@ Poisoner::Result Poisoner::Serve(ThreadCtx& ctx, uint32_t tag, const std::string
     return Result::kNotPoisoned;
   }
   // The tag is unique and guest_memfd pages never move (no migration), so
-  // a second copy is private data outside its guest_memfd.  (Only a full
-  // scan gets here with two: two in the pageblocks make it scan all.)
+  // a second copy is private data outside its guest_memfd.  (A full scan
+  // sees every copy; a nearest-first one those in the chunk where it stops.)
   if (pfns.size() > 1) {
     ctx.Fail("finding the page by its tag", "one page", std::to_string(pfns.size()) + " pages",
              "private data lives only in its guest_memfd page");

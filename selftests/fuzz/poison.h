@@ -1,8 +1,11 @@
 // Memory failure for gmem_fuzz: one thread per seed poisons guest_memfd
 // pages that the checkers offer, through the hwpoison injector
-// (selftests/lib/hwpoison.h).  Finding a page's pfn scans all of memory (a
-// second or two under TCG), so it serves one request at a time, and at most
-// one every --poison-interval seconds in the whole process.
+// (selftests/lib/hwpoison.h).  Finding a page's pfn means reading the page
+// flags of memory (all of it: 2-3 s under TCG, 6-10 s on KASAN; usually
+// only 16-64 MiB around the page found last: 20-400 ms), so it serves one
+// request at a time, at most one every --poison-interval seconds in the
+// whole process, and only after being idle four times as long as its last
+// request took.
 //
 // Only pages whose content the fuzzer controls are poisoned: a checker has
 // its guest fill one of its private pages with a tag that no other page

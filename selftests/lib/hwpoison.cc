@@ -56,7 +56,7 @@ std::vector<uint64_t> FindPagesFilledWithIn(uint32_t value, uint64_t first, uint
   const uint64_t end = count > ~0ULL - first ? ~0ULL : first + count;
   for (uint64_t pfn = first; pfn < end;) {
     if (stop && stop->load(std::memory_order_relaxed)) break;
-    const uint64_t want_bytes = std::min<uint64_t>(sizeof(buf), (end - pfn) * 8);
+    const uint64_t want_bytes = std::min<uint64_t>(sizeof(buf) / 8, end - pfn) * 8;
     ssize_t n = pread(flags.get(), buf, want_bytes, static_cast<off_t>(pfn * 8));
     if (n <= 0) break;
     for (ssize_t i = 0; i < n / 8; i++, pfn++) {
