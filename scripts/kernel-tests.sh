@@ -5,10 +5,12 @@
 # (selftests/upstream/gating) and the series' own KVM selftests
 # (selftests/series/tests).
 #
-#   scripts/kernel-tests.sh [--memory|--faults] BZIMAGE
+#   scripts/kernel-tests.sh [--memory|--faults|--modules] BZIMAGE
 #
 # --memory runs only the tests about memory (for the KASAN + kmemleak kernel).
 # --faults runs the allocation-failure sweep (a kernel with fail-nth: KASAN).
+# --modules runs the module lifetime test (a kernel built with --variant
+# modules, whose kvm-amd.ko the test unloads and loads).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -16,8 +18,9 @@ mode=all
 case "${1:-}" in
 --memory) mode=memory; shift ;;
 --faults) mode=faults; shift ;;
+--modules) mode=modules; shift ;;
 esac
-kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults] BZIMAGE}
+kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults|--modules] BZIMAGE}
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 # Two NUMA nodes, so that guest_memfd's NUMA policy is tested for real.
@@ -35,6 +38,18 @@ if [ $mode = faults ]; then
 	# allocations failing in turn; KASAN and kmemleak judge the error paths.
 	exec harness/run.sh --kernel "$kernel" --test-timeout 900 --timeout 1200 \
 		--strict-skip bazel-bin/selftests/failinject_test
+fi
+
+if [ $mode = modules ]; then
+	# guest_memfd memory pins the vendor module, and nothing else does;
+	# after the test's unloads and reloads, guest_memfd works as before.
+	ko=${kernel%/arch/x86/boot/bzImage}/arch/x86/kvm/kvm-amd.ko
+	[ -r "$ko" ] || die "no $ko: build the kernel with --variant modules"
+	exec harness/run.sh --kernel "$kernel" --test-timeout 300 --timeout 900 --strict-skip \
+		--file "$ko:/lib/kvm-amd.ko" --bin bazel-bin/selftests/module_test \
+		--test 'module_test: GMT_REQUIRE_MODULE=1 GMT_KVM_MODULE=/lib/kvm-amd.ko /bin/module_test' \
+		--bin bazel-bin/selftests/shared_gmem_test \
+		--test 'shared_gmem_test-after-reload: /bin/shared_gmem_test'
 fi
 
 if [ $mode = memory ]; then

@@ -5,6 +5,7 @@
 #   queue      patchq check: the series applies with quilt, headers, checkpatch --strict
 #   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
+#   modules    the KVM vendor module as a module: guest_memfd pins it, and only that
 #   kasan      the memory tests again on the KASAN + kmemleak kernel
 #   faults     allocation-failure sweep of the ABI on the KASAN kernel
 #   fuzz       60 s of gmem_fuzz (seeded, concurrent) on the KASAN kernel
@@ -16,7 +17,7 @@ set -uo pipefail
 cd "$REPO"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel kasan faults fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel modules kasan faults fuzz)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 total_pass=0 total_fail=0 total_skip=0
@@ -65,7 +66,7 @@ if want unit; then
 	tally "$log"
 fi
 
-if want queue || want harness || want kernel || want kasan || want faults || want fuzz; then
+if want queue || want harness || want kernel || want modules || want kasan || want faults || want fuzz; then
 	stage "base tree and kernel"
 	"$REPO/scripts/base-tree.sh" || die "base tree failed"
 	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
@@ -95,6 +96,17 @@ if want kernel; then
 	stage "kernel: tests on the patched kernel"
 	log=$logdir/kernel.log
 	"$REPO/scripts/kernel-tests.sh" "$bzimage" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want modules; then
+	stage "modules: the KVM module's lifetime with guest_memfd"
+	log=$logdir/modules.log
+	modkernel=$("$REPO/scripts/kernel-build.sh" --variant modules | tail -n 1) ||
+		die "modules kernel build failed"
+	bazel build -c opt --noshow_progress //selftests:module_test //selftests:shared_gmem_test \
+		>/dev/null 2>&1 || die "building module_test failed"
+	"$REPO/scripts/kernel-tests.sh" --modules "$modkernel" 2>&1 | tee "$log"
 	tally "$log"
 fi
 

@@ -7,6 +7,7 @@
 #include <linux/falloc.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -287,6 +288,38 @@ TEST_F(GmemOnlyVmWithoutHva, GuestAndHostSeeOneCopy) {
   res = vm_->Command(kOpWrite, {static_cast<uint32_t>(kGpa + kPage), 0x0ddba11});
   ASSERT_TRUE(res.ok) << res.what;
   EXPECT_EQ(Word(kPage), 0x0ddba11u);
+}
+
+TEST_F(GmemOnlyVmWithoutHva, KvmsOwnAccessesDoNotReachAddressZero) {
+  // With userspace_addr 0 the slot has no host addresses.  KVM's own
+  // writes to guest memory (here the wall clock, which KVM_SET_MSRS writes
+  // at once) must fail, not land at 0 + offset in this process.
+  constexpr uint64_t kOff = 0x100000;
+  void* low = mmap(reinterpret_cast<void*>(kOff), kPage, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (low == MAP_FAILED) GTEST_SKIP() << "cannot map 0x100000 here: " << strerror(errno);
+  ASSERT_EQ(low, reinterpret_cast<void*>(kOff));
+  struct Unmap {
+    void* p;
+    ~Unmap() { munmap(p, kPage); }
+  } unmap{low};
+  std::memset(low, 0, kPage);
+  // struct kvm_msrs as the kernel lays it out (see soundness_test.cc).
+  struct {
+    uint32_t nmsrs, pad;
+    kvm_msr_entry entries[1];
+  } msrs = {};
+  constexpr unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
+  msrs.nmsrs = 1;
+  msrs.entries[0].index = 0x4b564d00;  // MSR_KVM_WALL_CLOCK_NEW
+  msrs.entries[0].data = kGpa + kOff;
+  ASSERT_EQ(ioctl(vm_->vcpu(), kSetMsrs, &msrs), 1) << strerror(errno);
+  bool written = false;
+  for (uint64_t i = 0; i < kPage; i++) written |= static_cast<uint8_t*>(low)[i] != 0;
+  if (written && KernelAtLeast(6, 8))
+    GTEST_SKIP() << "this host's KVM treats userspace_addr 0 as an address";
+  EXPECT_FALSE(written) << "KVM wrote the wall clock into the VMM's memory at 0x100000";
+  EXPECT_EQ(Word(kOff), 0u) << "nor into guest memory, which has no host address";
 }
 
 TEST_F(GmemOnlyVm, ClosedFileIsAMemoryFault) {
