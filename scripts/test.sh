@@ -25,19 +25,27 @@ logdir=$OUT/test-logs
 mkdir -p "$logdir"
 t0=$(date +%s)
 
-# tally LOG: add a log's closing "N passed, N failed[, N skipped]" to the totals.
+# tally LOG: add a log's closing "N passed, N failed[, N skipped]" to the
+# totals, and remember the stage's result and its failing tests for the recap
+# printed at the end (CI shows only the tail of the output).
+recap=()
 tally() {
-	local line p f s
+	local line p f s name
+	name=$(basename "$1" .log)
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
 	if [ -z "$line" ]; then
 		total_fail=$((total_fail + 1))
 		echo "   (no result line in $1: counted as one failure)"
+		recap+=("$name: no result line (one failure); last lines:" "$(tail -n 5 "$1" | sed 's/^/    /')")
 		return
 	fi
 	p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
 	f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
 	s=$(grep -oE '[0-9]+ skipped' <<<"$line" | cut -d' ' -f1)
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + ${s:-0}))
+	recap+=("$(printf '%-8s %s' "$name" "${line#*: }")")
+	[ "$f" = 0 ] || recap+=("$(grep -E '^//.* (FAILED|TIMEOUT|NO STATUS)|^FAIL |^[a-z-]+: FAILED' "$1" |
+		head -n 20 | sed 's/^/    /')")
 }
 
 stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(($(date +%s) - t0))"; }
@@ -138,6 +146,7 @@ if want fuzz; then
 fi
 
 stage "done"
+printf '%s\n' "${recap[@]}"
 echo "logs: $logdir"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" = 0 ]
