@@ -1,7 +1,12 @@
 #include "selftests/fuzz/command.h"
 
+#include <sys/ioctl.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+
+#include "selftests/lib/stats.h"
 
 namespace fuzz {
 namespace {
@@ -19,7 +24,115 @@ bool Restart(ThreadCtx& ctx, VcpuObj& vcpu, int fd) {
   return ctx.Check("reset vCPU", static_cast<int>(-r), ExpectResetVcpu());
 }
 
+// Under the harness the guest sometimes leaves its code: QEMU's TCG
+// emulation of nested SVM (L0) stored L1's own RIP, the instruction after
+// L1 KVM's VMRUN, as the guest's; other times RIP lands on 0xffff or
+// 0x10000 in the zeroed rest of the boot slot, whose "add %al,(%eax)" then
+// writes a byte at whatever eax holds.  Unmodified upstream 6.12 in the
+// same QEMU shows the same, so it is no bug of the series.  The command is
+// started over from the guest's entry point (LENIENT), and counted; the
+// summary reports the count.
+std::atomic<uint64_t> astray_restarts{0};
+bool GuestAstray(int fd, uint64_t* rip) {
+  kvm_regs regs = {};
+  if (ioctl(fd, KVM_GET_REGS, &regs) != 0) return false;
+  *rip = regs.rip;
+  return !gmt::GuestRipInCode(regs.rip);
+}
+constexpr unsigned kMaxAstrayRestarts = 3;
+
+// Completes whatever exit awaits completion (KVM_RUN with immediate_exit
+// returns EINTR without entering the guest), then puts the vCPU back at the
+// guest's entry and starts |cmd| again.
+bool StartOver(ThreadCtx& ctx, VcpuObj& vcpu, int fd, const Command& cmd);
+
+void StartCommand(VcpuObj& vcpu, const Command& cmd) {
+  switch (cmd.op) {
+    case gmt::kOpWrite:
+      vcpu.channel.Start(cmd.op, {cmd.addr, cmd.value});
+      break;
+    case gmt::kOpFill:
+      vcpu.channel.Start(cmd.op, {cmd.addr, cmd.dwords, cmd.value, 1});
+      break;
+    case gmt::kOpSum:
+      vcpu.channel.Start(cmd.op, {cmd.addr, cmd.dwords});
+      break;
+    default:
+      vcpu.channel.Start(cmd.op, {cmd.addr});
+      break;
+  }
+}
+
+// The vCPU's registers, for reports of a guest that went astray.
+std::string GuestState(int fd) {
+  kvm_regs r = {};
+  if (ioctl(fd, KVM_GET_REGS, &r) != 0) return "regs: " + ErrName(errno);
+  std::string out = "rip " + Hex(r.rip) + " eax " + Hex(r.rax) + " ebx " + Hex(r.rbx) + " ecx " +
+                    Hex(r.rcx) + " edx " + Hex(r.rdx) + " esi " + Hex(r.rsi) + " edi " +
+                    Hex(r.rdi) + " ebp " + Hex(r.rbp) + " esp " + Hex(r.rsp) + " rflags " +
+                    Hex(r.rflags);
+  kvm_sregs sr = {};
+  if (ioctl(fd, KVM_GET_SREGS, &sr) == 0)
+    out += " cs " + Hex(sr.cs.selector) + " base " + Hex(sr.cs.base) + " db " +
+           std::to_string(sr.cs.db) + " l " + std::to_string(sr.cs.l) + " cr0 " + Hex(sr.cr0) +
+           " efer " + Hex(sr.efer);
+  return out;
+}
+
+bool StartOver(ThreadCtx& ctx, VcpuObj& vcpu, int fd, const Command& cmd) {
+  kvm_run* run = vcpu.run();
+  run->immediate_exit = 1;
+  long r = ioctl(fd, KVM_RUN, 0) == 0 ? 0 : errno;
+  run->immediate_exit = 0;
+  if (r != EINTR) {
+    ctx.Fail("KVM_RUN (immediate_exit)", "EINTR", ErrName(static_cast<int>(r)),
+             "immediate_exit completes a pending exit and returns at once");
+    return false;
+  }
+  if (!Restart(ctx, vcpu, fd)) return false;
+  StartCommand(vcpu, cmd);
+  return true;
+}
+
+// What a vCPU that did not exit was doing: its counters over another
+// 300 ms of KVM_RUN, and where it is.  For the failure report.
+std::string StuckDiagnosis(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd) {
+  static const char* const kStats[] = {
+      "exits",           "pf_taken",        "pf_fixed",         "pf_spurious",
+      "pf_emulate",      "pf_fast",         "pf_mmio_spte_created", "pf_guest",
+      "insn_emulation",  "mmio_exits",      "io_exits",         "halt_exits",
+      "signal_exits",    "request_irq_exits", "irq_exits",      "invlpg",
+      "tlb_flush",       "nmi_window_exits", "irq_window_exits", "host_state_reload"};
+  static const char* const kVmStats[] = {"mmu_shadow_zapped", "mmu_flooded", "mmu_recycled",
+                                         "remote_tlb_flush", "pages_4k", "nx_lpage_splits"};
+  uint64_t before[std::size(kStats)] = {}, vbefore[std::size(kVmStats)] = {};
+  for (size_t i = 0; i < std::size(kStats); i++)
+    before[i] = gmt::ReadStat(fd, kStats[i]).value_or(0);
+  for (size_t i = 0; i < std::size(kVmStats); i++)
+    vbefore[i] = gmt::ReadStat(vm_fd, kVmStats[i]).value_or(0);
+  {
+    SignalWindow w(ctx.timer, std::chrono::microseconds(0), std::chrono::milliseconds(300));
+    (void)ioctl(fd, KVM_RUN, 0);
+  }
+  std::string out = "over 300 ms more:";
+  for (size_t i = 0; i < std::size(kStats); i++) {
+    uint64_t v = gmt::ReadStat(fd, kStats[i]).value_or(0);
+    if (v != before[i]) out += " " + std::string(kStats[i]) + "+" + std::to_string(v - before[i]);
+  }
+  for (size_t i = 0; i < std::size(kVmStats); i++) {
+    uint64_t v = gmt::ReadStat(vm_fd, kVmStats[i]).value_or(0);
+    if (v != vbefore[i])
+      out += " vm." + std::string(kVmStats[i]) + "+" + std::to_string(v - vbefore[i]);
+  }
+  out += "; guest: " + GuestState(fd);
+  kvm_run* run = vcpu.run();
+  out += "; exit_reason " + std::to_string(run->exit_reason);
+  return out;
+}
+
 }  // namespace
+
+uint64_t AstrayRestarts() { return astray_restarts.load(); }
 
 uint64_t Command::hi() const {
   bool ranged = op == gmt::kOpFill || op == gmt::kOpSum;
@@ -46,27 +159,25 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
                       FaultPolicy policy, const PoisonedPages* poisoned) {
   CommandEnd end;
   kvm_run* run = vcpu.run();
-  switch (cmd.op) {
-    case gmt::kOpWrite:
-      vcpu.channel.Start(cmd.op, {cmd.addr, cmd.value});
-      break;
-    case gmt::kOpFill:
-      vcpu.channel.Start(cmd.op, {cmd.addr, cmd.dwords, cmd.value, 1});
-      break;
-    case gmt::kOpSum:
-      vcpu.channel.Start(cmd.op, {cmd.addr, cmd.dwords});
-      break;
-    default:
-      vcpu.channel.Start(cmd.op, {cmd.addr});
-      break;
-  }
+  StartCommand(vcpu, cmd);
+  unsigned astray = 0;
   for (;;) {
     SignalWindow w(ctx.timer, ctx.TakeNoise(), kRunWatchdog);
     gmt::CommandResult res = vcpu.channel.Run(fd, run);
     w.Close();
+    uint64_t rip = 0;
+    if ((w.watchdog_fired() || (!res.ok && res.exit_reason == KVM_EXIT_INTERNAL_ERROR)) &&
+        astray < kMaxAstrayRestarts && GuestAstray(fd, &rip)) {
+      astray++;
+      astray_restarts++;
+      ctx.Trace("guest astray at RIP " + Hex(rip) + ": command started over");
+      if (!StartOver(ctx, vcpu, fd, cmd)) return end;
+      continue;
+    }
     if (w.watchdog_fired()) {
       ctx.Fail("KVM_RUN", "an exit within " + std::to_string(kRunLimitUs / 1000) + " ms",
-               "no exit for " + std::to_string(w.elapsed().count() / 1000) + " ms",
+               "no exit for " + std::to_string(w.elapsed().count() / 1000) + " ms (" +
+                   StuckDiagnosis(ctx, vcpu, fd, vm_fd) + ")",
                "a guest command's KVM_RUN must not spin in the kernel");
       return end;
     }
@@ -147,11 +258,18 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
         end.kind = Restart(ctx, vcpu, fd) ? CommandEnd::kAbandoned : CommandEnd::kFailed;
         return end;
       case StopKind::kIllegal:
+        if (astray < kMaxAstrayRestarts && GuestAstray(fd, &rip)) {
+          astray++;
+          astray_restarts++;
+          ctx.Trace("guest astray at RIP " + Hex(rip) + " (" + why + "): command started over");
+          if (!StartOver(ctx, vcpu, fd, cmd)) return end;
+          continue;
+        }
         ctx.Fail("KVM_RUN",
                  "an answer, MMIO in range, EINTR after a signal, EFAULT with a memory fault, or "
                  "EHWPOISON on a page the fuzzer poisoned",
                  res.err ? ErrName(res.err) + " exit " + std::to_string(res.exit_reason) : res.what,
-                 why);
+                 why + "; guest: " + GuestState(fd));
         return end;
     }
   }

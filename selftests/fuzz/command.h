@@ -49,4 +49,8 @@ struct CommandEnd {
 CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Command& cmd,
                       FaultPolicy policy, const PoisonedPages* poisoned = nullptr);
 
+// How many commands were started over because the guest left its code
+// (QEMU's nested SVM, see command.cc).
+uint64_t AstrayRestarts();
+
 }  // namespace fuzz

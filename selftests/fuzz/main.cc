@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "selftests/fuzz/command.h"
 #include "selftests/fuzz/checker.h"
 #include "selftests/fuzz/context.h"
 #include "selftests/fuzz/ops.h"
@@ -157,6 +158,10 @@ void PrintSummary(const Totals& t, double secs) {
   std::fputs(t.stats.Table().c_str(), stdout);
   const std::string poison = Poisoner::Summary();
   if (!poison.empty()) std::printf("%s\n", poison.c_str());
+  if (uint64_t n = AstrayRestarts())
+    std::printf("guest left its code %lu time(s) (QEMU nested SVM, see command.cc): commands "
+                "started over\n",
+                static_cast<unsigned long>(n));
   std::fflush(stdout);
 }
 

@@ -201,4 +201,8 @@ MemoryFault ReadMemoryFault(const kvm_run* run) {
   return f;
 }
 
+bool GuestRipInCode(uint64_t rip) {
+  return rip >= kCodeGpa && rip < kCodeGpa + (gmt_guest_end - gmt_guest_start);
+}
+
 }  // namespace gmt

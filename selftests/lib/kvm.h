@@ -112,6 +112,8 @@ long InstallGuest(int vm, const Mapping& boot);
 // exit awaits completion (after creation, a memory-fault exit or EINTR).
 // Returns 0 or -errno.
 long EnterGuest(int vcpu);
+// Whether |rip| lies within the guest's code (a vCPU outside it went astray).
+bool GuestRipInCode(uint64_t rip);
 
 // How a guest command ended.
 struct CommandResult {
