@@ -1,8 +1,14 @@
 // Error paths, driven by allocation-failure injection: every guest_memfd,
 // memory attribute and memslot operation is run with its 1st, 2nd, 3rd ...
 // slab or page allocation failing (fail-nth, see selftests/lib/failnth.h)
-// until it completes without reaching the injected failure.  After each
-// injected failure:
+// until it completes without reaching the injected failure.  The ioctls
+// that update a range (bind, attributes, create, fallocate) are swept a
+// second time with the n-th and every later allocation failing: a single
+// failure is often absorbed by a retry (xas_nomem()), so only persistent
+// failure reaches the code that unwinds a half-done update.  Persistent
+// sweeps are limited to calls that return to code whose memory is already
+// mapped: a user-mode page fault cannot fail, it would retry for good.
+// After each injected failure:
 //  - the operation failed with a clean errno (ENOMEM), or succeeded anyway
 //    (some allocations have fallbacks);
 //  - nothing is left half done: the state is what it was before a failure
@@ -42,10 +48,11 @@ class FailInject : public PrivateVmTest {
   // called with op's result (0 or -errno) and must verify the state and
   // restore the initial one.  Returns the number of failure points.
   int Sweep(const char* name, const std::function<long()>& op,
-            const std::function<void(long)>& check, bool allocates = true) {
+            const std::function<void(long)>& check, bool allocates = true,
+            FailMode mode = FailMode::kOnce) {
     int points = 0;
     for (int nth = 1; nth <= kMaxNth; nth++) {
-      FailNthArm(nth);
+      FailNthArm(nth, mode);
       long r = op();
       bool injected = FailNthDisarm();
       if (!injected) {
@@ -60,7 +67,8 @@ class FailInject : public PrivateVmTest {
       check(r);
       if (HasFatalFailure()) break;
     }
-    printf("%-34s %3d allocation(s) failed one at a time\n", name, points);
+    printf("%-34s %3d allocation(s) failed %s\n", name, points,
+           mode == FailMode::kOnce ? "one at a time" : "from the n-th on");
     if (allocates) {
       EXPECT_GT(points, 0) << name << ": no allocation could be made to fail";
     }
@@ -77,8 +85,10 @@ class FailInject : public PrivateVmTest {
   }
 };
 
+constexpr FailMode kBothModes[] = {FailMode::kOnce, FailMode::kPersistent};
+
 TEST_F(FailInject, CreateGuestMemfd) {
-  Sweep(
+  for (FailMode mode : kBothModes) Sweep(
       "KVM_CREATE_GUEST_MEMFD",
       [&]() -> long {
         long fd = CreateGuestMemfd(vm_->vm(), 1 << 20, 0);
@@ -91,7 +101,8 @@ TEST_F(FailInject, CreateGuestMemfd) {
         Fd f(static_cast<int>(CreateGuestMemfd(vm_->vm(), 1 << 20, 0)));
         ASSERT_TRUE(f.ok());
         ASSERT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, 0, kPage), 0);
-      });
+      },
+      /*allocates=*/true, mode);
 }
 
 TEST_F(FailInject, BindGuestMemfdSlot) {
@@ -114,7 +125,7 @@ TEST_F(FailInject, BindGuestMemfdSlot) {
   r.gmem_offset = 3 * kPage;
   Region2 del;
   del.slot = 5;
-  Sweep(
+  for (FailMode mode : kBothModes) Sweep(
       "KVM_SET_USER_MEMORY_REGION2 (bind)", [&] { return SetRegion2(vm_->vm(), r); },
       [&](long res) {
         if (res == 0) {
@@ -124,7 +135,8 @@ TEST_F(FailInject, BindGuestMemfdSlot) {
         ASSERT_EQ(SetRegion2(vm_->vm(), r), 0) << "the range stayed bound after a failed bind";
         ASSERT_EQ(fallocate(gmem.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, 8 << 20), 0);
         ASSERT_EQ(SetRegion2(vm_->vm(), del), 0);
-      });
+      },
+      /*allocates=*/true, mode);
   // And closing the file after all that is clean.
   gmem.reset();
 }
@@ -149,7 +161,7 @@ TEST_F(FailInject, SetMemoryAttributes) {
   const uint32_t marker = 0x5a5a0001;
   std::memcpy(shared_.bytes(), &marker, sizeof(marker));
   std::memcpy(shared_.bytes() + kSize - kPage, &marker, sizeof(marker));
-  Sweep(
+  for (FailMode mode : kBothModes) Sweep(
       "KVM_SET_MEMORY_ATTRIBUTES", [&] { return MakePrivate(0, kSize); },
       [&](long res) {
         uint32_t want = res == 0 ? 0 : marker;
@@ -158,16 +170,18 @@ TEST_F(FailInject, SetMemoryAttributes) {
         ASSERT_EQ(MakeShared(0, kSize), 0);
         ASSERT_EQ(Punch(0, kSize), 0);
         EXPECT_EQ(GuestRead(0), marker);
-      });
+      },
+      /*allocates=*/true, mode);
 }
 
 TEST_F(FailInject, FallocateAndPunch) {
-  Sweep(
+  for (FailMode mode : kBothModes) Sweep(
       "fallocate (allocate)", [&]() -> long { return Allocate(0, 64 * kPage) ? -errno : 0; },
       [&](long) {
         ASSERT_EQ(Allocate(0, 64 * kPage), 0);
         ASSERT_EQ(Punch(0, kSize), 0);
-      });
+      },
+      /*allocates=*/true, mode);
   ASSERT_EQ(Allocate(0, kSize), 0);
   Sweep(
       "fallocate (punch hole)", [&]() -> long { return Punch(0, kSize) ? -errno : 0; },
