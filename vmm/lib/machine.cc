@@ -174,6 +174,8 @@ Result<Summary> RunGuest(const KvmSystem& kvm, const Capabilities& caps,
       return Error::Sys("mmap(anonymous, " + FormatSize(ram) + ")", errno,
                         "ask for less guest RAM", kExitUsage);
     view = Mapping(p, ram);
+    if (cfg.anon_small_pages && ::madvise(p, ram, MADV_NOHUGEPAGE) < 0)
+      return Error::Sys("madvise(MADV_NOHUGEPAGE)", errno);
   }
   MemslotSpec spec;
   spec.slot = 0;

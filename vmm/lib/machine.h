@@ -22,6 +22,9 @@ struct RunConfig {
   std::span<const uint8_t> payload_file;
   bool bench_only = false;
   uint64_t fill_limit = 0;  // bench: fill at most this much (0 = all)
+  // Anonymous RAM in 4 KiB pages (MADV_NOHUGEPAGE): what guest_memfd, whose
+  // folios are 4 KiB, is compared against.  Otherwise THP as configured.
+  bool anon_small_pages = false;
   unsigned timeout_s = 120;
   HcChannel hypercall = HcChannel::kAuto;
   std::chrono::steady_clock::time_point t0;  // "time zero" for the summary
