@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "selftests/lib/stats.h"
@@ -33,6 +34,12 @@ bool Restart(ThreadCtx& ctx, VcpuObj& vcpu, int fd) {
 // started over from the guest's entry point (LENIENT), and counted; the
 // summary reports the count.
 std::atomic<uint64_t> astray_restarts{0};
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 bool GuestAstray(int fd, uint64_t* rip) {
   kvm_regs regs = {};
   if (ioctl(fd, KVM_GET_REGS, &regs) != 0) return false;
@@ -82,7 +89,11 @@ std::string GuestState(int fd) {
 bool StartOver(ThreadCtx& ctx, VcpuObj& vcpu, int fd, const Command& cmd) {
   kvm_run* run = vcpu.run();
   run->immediate_exit = 1;
-  long r = ioctl(fd, KVM_RUN, 0) == 0 ? 0 : errno;
+  // Completing an exit may raise the next one (a read-modify-write MMIO
+  // instruction exits for its write after its read): KVM_RUN then returns
+  // 0 with that exit, and is called again.
+  long r = 0;
+  for (int i = 0; i < 8 && r == 0; i++) r = ioctl(fd, KVM_RUN, 0) == 0 ? 0 : errno;
   run->immediate_exit = 0;
   if (r != EINTR) {
     ctx.Fail("KVM_RUN (immediate_exit)", "EINTR", ErrName(static_cast<int>(r)),
@@ -163,7 +174,16 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
   unsigned astray = 0;
   for (;;) {
     SignalWindow w(ctx.timer, ctx.TakeNoise(), kRunWatchdog);
+    vcpu.run_end_ns = 0;
+    const int64_t run_start = SteadyNs();
+    vcpu.run_start_ns = run_start;
     gmt::CommandResult res = vcpu.channel.Run(fd, run);
+    const int64_t run_end = SteadyNs();
+    if (run_end - run_start > 1'000'000'000) {
+      vcpu.long_run_start_ns = run_start;
+      vcpu.long_run_end_ns = run_end;
+    }
+    vcpu.run_end_ns = run_end;
     w.Close();
     uint64_t rip = 0;
     if ((w.watchdog_fired() || (!res.ok && res.exit_reason == KVM_EXIT_INTERNAL_ERROR)) &&

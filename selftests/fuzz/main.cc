@@ -158,6 +158,10 @@ void PrintSummary(const Totals& t, double secs) {
   std::fputs(t.stats.Table().c_str(), stdout);
   const std::string poison = Poisoner::Summary();
   if (!poison.empty()) std::printf("%s\n", poison.c_str());
+  if (uint64_t n = PreFaultsBehindRun())
+    std::printf("%lu pre-fault(s) outlasted the watchdog waiting behind a KVM_RUN of the same "
+                "vCPU (not counted as stuck)\n",
+                static_cast<unsigned long>(n));
   if (uint64_t n = AstrayRestarts())
     std::printf("guest left its code %lu time(s) (QEMU nested SVM, see command.cc): commands "
                 "started over\n",

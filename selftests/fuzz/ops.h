@@ -71,9 +71,14 @@ int SetRegion(ThreadCtx& ctx, VmObj& vm, int vmfd, const RegionCall& c, int gmem
 
 // One KVM_PRE_FAULT_MEMORY, checked, with a watchdog; |backed| if the range
 // is known to be backed throughout, except for the |poisoned| pages (or
-// null).  Returns 0 or the errno.
+// null).  |vcpu|, if given, is the vCPU's object, whose guest commands may
+// run on other threads meanwhile.  Returns 0 or the errno.
 int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
-             const PoisonedPages* poisoned = nullptr);
+             const PoisonedPages* poisoned = nullptr, const VcpuObj* vcpu = nullptr);
+
+// How many pre-faults outlasted their watchdog only because they waited for
+// the vCPU's mutex behind another thread's KVM_RUN (see PreFault()).
+uint64_t PreFaultsBehindRun();
 
 // Creates a vCPU in |vm| and checks it; the model of its ids is locked
 // meanwhile.  |variant| 0: the next id, 1: an id in use, 2: an invalid id.

@@ -65,6 +65,14 @@ struct VcpuObj {
   // Held by the one thread that runs a guest command on this vCPU.
   std::mutex busy;
   gmt::GuestChannel channel;  // guarded by busy
+  // When the latest KVM_RUN of a guest command started and ended
+  // (steady_clock ns; end 0 while it runs), and the latest one that took
+  // longer than a second.  KVM_RUN holds the vCPU's mutex, so another
+  // thread's vCPU ioctl waits behind it.
+  std::atomic<int64_t> run_start_ns{0};
+  std::atomic<int64_t> run_end_ns{0};
+  std::atomic<int64_t> long_run_start_ns{0};
+  std::atomic<int64_t> long_run_end_ns{0};
 };
 
 class VmObj {
