@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "selftests/lib/stats.h"
@@ -34,12 +33,6 @@ bool Restart(ThreadCtx& ctx, VcpuObj& vcpu, int fd) {
 // started over from the guest's entry point (LENIENT), and counted; the
 // summary reports the count.
 std::atomic<uint64_t> astray_restarts{0};
-
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 bool GuestAstray(int fd, uint64_t* rip) {
   kvm_regs regs = {};
   if (ioctl(fd, KVM_GET_REGS, &regs) != 0) return false;

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 
 namespace fuzz {
@@ -553,12 +552,6 @@ void PreFaultOp(ThreadCtx& ctx, const Op& op) {
 
 std::atomic<uint64_t> prefaults_behind_run{0};
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // How much of a pre-fault's [start, end] was its own, given the guest
 // commands on |vcpu|: vCPU ioctls take the vCPU's mutex (killable only), so
 // while a KVM_RUN that began before the pre-fault holds it, the pre-fault
@@ -619,7 +612,7 @@ int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
   arg.size = c.size;
   arg.flags = c.flags;
   if (c.padding) arg.padding[4] = 1;
-  const int64_t start = NowNs();
+  const int64_t start = SteadyNs();
   SignalWindow w(ctx.timer, ctx.TakeNoise(), kPreFaultWatchdog);
   int err = Errno(gmt::Ioctl(vcpu_fd, KVM_PRE_FAULT_MEMORY, &arg));
   w.Close();
@@ -628,7 +621,7 @@ int PreFault(ThreadCtx& ctx, int vcpu_fd, const PreFaultCall& c, bool backed,
   bool slow = w.watchdog_fired() || w.elapsed() > kPreFaultWatchdog;
   // LENIENT: waiting behind another thread's KVM_RUN on the vCPU is not
   // pre-fault's time (a guest that went astray runs 10 s, command.cc).
-  if (slow && OwnTimeNs(vcpu, start, NowNs()) < static_cast<int64_t>(kPreFaultLimitUs) * 1000) {
+  if (slow && OwnTimeNs(vcpu, start, SteadyNs()) < static_cast<int64_t>(kPreFaultLimitUs) * 1000) {
     prefaults_behind_run++;
     ctx.Trace("waited " + ms + " behind a KVM_RUN of the same vCPU");
     slow = false;

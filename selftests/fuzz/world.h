@@ -11,6 +11,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,13 @@ struct GmemObj {
   const uint64_t size;
   Handle fd;
 };
+
+// steady_clock now, in ns: the time base of VcpuObj's run records.
+inline int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 struct VcpuObj {
   VcpuObj(uint64_t id, uint64_t vcpu_id, gmt::Fd fd, gmt::Mapping run)
