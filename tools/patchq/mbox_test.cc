@@ -160,6 +160,10 @@ TEST_F(MboxTest, AcceptedByB4) {
   RunOptions ro;
   ro.cwd = work.string();
   ro.merge_stderr = true;
+  // b4 records what it applied under $XDG_DATA_HOME and caches under
+  // $XDG_CACHE_HOME (default: in $HOME, read-only in Bazel's sandbox).
+  ro.env["XDG_DATA_HOME"] = (work / "xdg-data").string();
+  ro.env["XDG_CACHE_HOME"] = (work / "xdg-cache").string();
   RunResult am = patchq::Run(
       {"b4", "--offline-mode", "--no-stdin", "am", "-m", mbx.string(), "-o", (work / "am").string()}, ro);
   ASSERT_EQ(am.status, 0) << am.out;
