@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # PID 1 of the harness initramfs: run every test in /tests.list, report each
 # one's exit code and the kernel messages it caused, then power off.
 /bin/busybox --install -s /bin

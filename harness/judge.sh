@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Judge a harness console log: harness/judge.sh CONSOLE QEMU_RC SECONDS STRICT_SKIP NAME...
-# Prints one line per test, the kernel reports that failed anything, and
-# "N passed, N failed, N skipped" last.  Exit 0 only if nothing failed.
+# Prints KTAP (TAP version 13): one result per test ("ok N NAME", "not ok N
+# NAME # why", "ok N NAME # SKIP why"), one more "not ok" for each failure of
+# the run itself (a kernel report at boot or shutdown, a guest that did not
+# finish), diagnostics as "# " lines, and "N passed, N failed, N skipped"
+# last.  Exit 0 only if nothing failed.
 set -uo pipefail
+# shellcheck source=../scripts/lib.sh
+. "$(dirname "$0")/../scripts/lib.sh"
 console=$1 qrc=$2 secs=$3 strict_skip=$4
 shift 4
 
@@ -18,23 +23,30 @@ section() { # section NAME: the kernel messages collected for NAME
 	awk -v n="$1" '$0 == "@@DMESG-START " n {on=1; next} $0 == "@@DMESG-END " n {on=0} on' "$console"
 }
 
-passed=0 failed=0 skipped=0
-report() { # report VERDICT TEXT [NAME]: one verdict line, then NAME's output if asked
-	printf '%-5s %s\n' "$1" "$2"
-	[ -z "${3:-}" ] || [ -z "${HARNESS_SHOW_OUTPUT:-}" ] || output "$3" | sed 's/^/      | /'
+report() { # report ok|not-ok|skip NAME NOTE: one result, then NAME's output if asked
+	case "$1" in
+	ok) ktap_ok "$2" "$3" ;;
+	not-ok) ktap_not_ok "$2" "$3" ;;
+	skip) ktap_skip "$2" "$3" ;;
+	esac
+	[ -z "${HARNESS_SHOW_OUTPUT:-}" ] || detail "$(output "$2")"
 }
 output() { # output NAME: what test NAME printed
 	awk -v n="$1" '$0 == "@@TEST-START " n {on=1; next} /^@@TEST-END / {on=0} on' "$console"
+}
+detail() { # detail TEXT: diagnostic lines under the last result
+	local l
+	[ -n "$1" ] || return 0
+	while IFS= read -r l; do ktap_diag "      | $l"; done <<<"$1"
 }
 for name in "$@"; do
 	end=$(grep -m1 "^@@TEST-END $name rc=" "$console")
 	if [ -z "$end" ]; then
 		if grep -q "^@@TEST-START $name\$" "$console"; then
-			report FAIL "$name (never finished: guest hung, crashed or was killed)" "$name"
+			report not-ok "$name" "never finished: guest hung, crashed or was killed"
 		else
-			report FAIL "$name (never started)"
+			report not-ok "$name" "never started"
 		fi
-		failed=$((failed + 1))
 		continue
 	fi
 	rc=$(sed -n 's/.* rc=\([0-9]*\) .*/\1/p' <<<"$end")
@@ -43,52 +55,45 @@ for name in "$@"; do
 	took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1fs", b-a}')
 	splats=$(section "$name" | grep -E "$splat")
 	if [ -n "$splats" ]; then
-		report FAIL "$name (rc=$rc, $took, kernel report during the test)" "$name"
-		section "$name" | grep -E -A12 "$splat" | head -40 | sed 's/^/      | /'
-		failed=$((failed + 1))
+		report not-ok "$name" "rc=$rc, $took, kernel report during the test"
+		detail "$(section "$name" | grep -E -A12 "$splat" | head -40)"
 	elif [ "$rc" = 0 ]; then
-		report PASS "$name ($took)" "$name"
-		passed=$((passed + 1))
+		report ok "$name" "$took"
 	elif [ "$rc" = 4 ]; then
 		if [ "$strict_skip" = 1 ]; then
-			report FAIL "$name (skipped, and --strict-skip is set)" "$name"
-			failed=$((failed + 1))
+			report not-ok "$name" "skipped, and --strict-skip is set"
 		else
-			report SKIP "$name ($took)" "$name"
-			skipped=$((skipped + 1))
+			report skip "$name" "exit 4, $took"
 		fi
 	else
 		why="rc=$rc"
 		[ "$rc" = 137 ] && why="killed after the per-test timeout"
-		report FAIL "$name ($why, $took)" "$name"
-		[ -n "${HARNESS_SHOW_OUTPUT:-}" ] || output "$name" | tail -15 | sed 's/^/      | /'
-		failed=$((failed + 1))
+		report not-ok "$name" "$why, $took"
+		[ -n "${HARNESS_SHOW_OUTPUT:-}" ] || detail "$(output "$name" | tail -15)"
 	fi
 done
 
 for s in "(boot)" "(shutdown)"; do
 	if section "$s" | grep -qE "$splat"; then
-		report FAIL "kernel report at $s"
-		section "$s" | grep -E -A12 "$splat" | head -40 | sed 's/^/      | /'
-		failed=$((failed + 1))
+		ktap_not_ok "$s" "kernel report at $s"
+		detail "$(section "$s" | grep -E -A12 "$splat" | head -40)"
 	fi
 done
 if ! grep -q '^@@BOOTED' "$console"; then
-	report FAIL "guest never reached the test init (qemu rc=$qrc)"
-	tail -25 "$console" | sed 's/^/      | /'
-	failed=$((failed + 1))
+	ktap_not_ok "(guest)" "guest never reached the test init (qemu rc=$qrc)"
+	detail "$(tail -25 "$console")"
 elif ! grep -q '^@@DONE' "$console"; then
 	if [ "$qrc" = 137 ]; then
-		report FAIL "guest killed after the run timeout (${secs}s)"
+		ktap_not_ok "(guest)" "guest killed after the run timeout (${secs}s)"
 	else
-		report FAIL "guest stopped before the end (qemu rc=$qrc)"
+		ktap_not_ok "(guest)" "guest stopped before the end (qemu rc=$qrc)"
 	fi
-	grep -E -A12 "$splat" "$console" | head -40 | sed 's/^/      | /'
-	failed=$((failed + 1))
+	detail "$(grep -E -A12 "$splat" "$console" | head -40)"
 fi
 if grep -q 'Marking TSC unstable' "$console"; then
-	echo "harness: warning: the guest kernel marked its TSC unstable; nested KVM_RUN may spin (see harness/run.sh)"
+	ktap_diag "harness: warning: the guest kernel marked its TSC unstable; nested KVM_RUN may spin (see harness/run.sh)"
 fi
-echo "harness: guest ran ${secs}s"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+ktap_diag "harness: guest ran ${secs}s"
+ktap_print
+echo "$ktap_pass passed, $ktap_fail failed, $ktap_skipped skipped"
+[ "$ktap_fail" = 0 ]

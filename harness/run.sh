@@ -21,12 +21,16 @@
 # A test passes on exit 0 and is skipped on exit 4 (kselftest's KSFT_SKIP);
 # anything else fails it.  Kernel messages are collected after each test: a
 # WARN, BUG, oops, lockdep, KASAN, kmemleak or hung-task report fails the test
-# it appeared during (or the run, for boot/shutdown).  The last line is
+# it appeared during (or the run, for boot/shutdown).  The verdicts are KTAP
+# (TAP version 13: "ok N NAME", "not ok N NAME # why", "ok N NAME # SKIP
+# why") on stdout, so prove or any TAP consumer reads them; the last line is
 # "N passed, N failed, N skipped"; the exit code is 0 only if nothing failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../scripts/lib.sh
+. "$here/../scripts/lib.sh"
 
-kernel= test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 log= verbose=0
+kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 log='' verbose=0
 bins=() files=() tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift ;;
 	-v) verbose=1 ;;
 	--show-output) export HARNESS_SHOW_OUTPUT=1 ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
 	-*) echo "harness: unknown option $1" >&2; exit 2 ;;
 	*) bins+=("$1"); tests+=("$(basename "$1"): /bin/$(basename "$1")") ;;
 	esac
@@ -54,8 +58,10 @@ done
 [ ${#tests[@]} -gt 0 ] || { echo "harness: no tests given" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || { echo "harness: qemu-system-x86_64 missing (scripts/setup.sh)" >&2; exit 2; }
 busybox=/bin/busybox
-[ -x "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q static || busybox=$(command -v busybox)
-[ -x "$busybox" ] || { echo "harness: busybox-static missing (scripts/setup.sh)" >&2; exit 2; }
+is_static "$busybox" || busybox=$(command -v busybox)
+if ! [ -x "$busybox" ] || ! is_static "$busybox"; then
+	echo "harness: busybox-static missing (scripts/setup.sh)" >&2; exit 2
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -66,7 +72,7 @@ install -m 0755 "$here/init.sh" "$root/init"
 echo "$test_timeout" >"$root/test-timeout"
 for b in "${bins[@]}"; do
 	[ -f "$b" ] || { echo "harness: no such binary $b" >&2; exit 2; }
-	if ldd "$b" >/dev/null 2>&1; then
+	if ! is_static "$b"; then
 		echo "harness: $b is dynamically linked; the guest has no libc" >&2; exit 2
 	fi
 	install -m 0755 "$b" "$root/bin/$(basename "$b")"
@@ -110,6 +116,7 @@ if [ "$numa" -gt 1 ]; then
 		numa_args+=(-numa "cpu,node-id=$((c % numa)),socket-id=$c")
 	done
 fi
+# shellcheck disable=SC2054 # "EPYC,+svm,+npt" is one argument
 cmd=(timeout -s KILL "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt
 	-m "$mem" -smp "$smp_arg" "${numa_args[@]}" -kernel "$kernel" -initrd "$work/initrd"
 	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init $tsc_args"
