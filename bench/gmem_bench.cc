@@ -154,8 +154,8 @@ bool RefreshVmStats();
 
 Caps Probe() {
   Caps c;
-  gmt::Fd kvm = gmt::OpenKvm();
-  if (!kvm.ok()) {
+  gmt::UniqueFd kvm = gmt::OpenKvm();
+  if (!kvm.valid()) {
     c.kvm = "/dev/kvm: " + ErrnoText(errno);
     c.gmem = c.sw_vm = c.shared_gmem = c.prefault = c.kvm;
   } else {
@@ -168,9 +168,9 @@ Caps Probe() {
       c.sw_vm = "no KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES = " +
                 (types < 0 ? ErrnoText(static_cast<int>(-types)) : Hex(types)) + ")";
     } else {
-      gmt::Fd vm(static_cast<int>(gmt::Ioctl(kvm.get(), KVM_CREATE_VM,
-                                             static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
-      if (!vm.ok()) {
+      gmt::UniqueFd vm(static_cast<int>(gmt::Ioctl(
+          kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
+      if (!vm.valid()) {
         c.sw_vm = "error: KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM), a type KVM_CAP_VM_TYPES lists: " +
                   ErrnoText(errno);
       } else if (!(gmt::CheckExtension(vm.get(), KVM_CAP_MEMORY_ATTRIBUTES) &
@@ -182,9 +182,9 @@ Caps Probe() {
     }
     if (!c.sw_vm.empty() && c.prefault.empty()) c.prefault = c.sw_vm;
     if (c.gmem.empty()) {
-      gmt::Fd vm(static_cast<int>(
+      gmt::UniqueFd vm(static_cast<int>(
           gmt::Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_DEFAULT_VM))));
-      long flags = vm.ok() ? gmt::CheckExtension(vm.get(), KVM_CAP_GUEST_MEMFD_FLAGS) : -errno;
+      long flags = vm.valid() ? gmt::CheckExtension(vm.get(), KVM_CAP_GUEST_MEMFD_FLAGS) : -errno;
       if (flags < 0 || (static_cast<uint64_t>(flags) & kSharedGmemFlags) != kSharedGmemFlags)
         c.shared_gmem =
             "no GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED on a default VM "
@@ -220,15 +220,15 @@ class Vm {
   gmt::TestVm vm_;
 };
 
-gmt::Fd Gmem(const Vm& vm, uint64_t size, uint64_t flags) {
+gmt::UniqueFd Gmem(const Vm& vm, uint64_t size, uint64_t flags) {
   long r = gmt::CreateGuestMemfd(vm.fd(), size, flags);
   Check(r, "KVM_CREATE_GUEST_MEMFD(" + SizeText(size) + ", flags " + Hex(flags) + ")");
-  return gmt::Fd(static_cast<int>(r));
+  return gmt::UniqueFd(static_cast<int>(r));
 }
 
 gmt::Mapping Map(uint64_t size, int flags, int fd, const std::string& what) {
-  gmt::Mapping m(size, PROT_READ | PROT_WRITE, flags, fd, 0);
-  if (!m.ok()) Fail("mmap " + what + " (" + SizeText(size) + ")", errno);
+  gmt::Mapping m = gmt::Mapping::Map(size, PROT_READ | PROT_WRITE, flags, fd, 0);
+  if (!m.valid()) Fail("mmap " + what + " (" + SizeText(size) + ")", errno);
   return m;
 }
 // Anonymous memory that only a guest may touch: reserved, not accounted.
@@ -236,13 +236,14 @@ gmt::Mapping Anon(uint64_t size) {
   return Map(size, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, "anonymous memory");
 }
 
-void Slot(const Vm& vm, uint64_t gpa, uint64_t size, const gmt::Mapping* hva, const gmt::Fd* gmem) {
+void Slot(const Vm& vm, uint64_t gpa, uint64_t size, const gmt::Mapping* hva,
+          const gmt::UniqueFd* gmem) {
   gmt::Region2 r;
   r.slot = kDataSlot;
   r.flags = gmem ? KVM_MEM_GUEST_MEMFD : 0;
   r.gpa = gpa;
   r.size = size;
-  r.hva = hva ? reinterpret_cast<uint64_t>(hva->bytes()) : 0;
+  r.hva = hva ? reinterpret_cast<uint64_t>(hva->data()) : 0;
   r.gmem_fd = gmem ? gmem->get() : -1;
   Check(gmt::SetRegion2(vm.fd(), r),
         "KVM_SET_USER_MEMORY_REGION2(" + Range(gpa, size) + (gmem ? ", guest_memfd" : "") + ")");
@@ -254,7 +255,7 @@ void Attributes(const Vm& vm, uint64_t gpa, uint64_t size, bool priv) {
             (priv ? ", private)" : ", shared)"));
 }
 
-void Fallocate(const gmt::Fd& gmem, int mode, uint64_t off, uint64_t len) {
+void Fallocate(const gmt::UniqueFd& gmem, int mode, uint64_t off, uint64_t len) {
   CheckSys(fallocate(gmem.get(), mode, static_cast<off_t>(off), static_cast<off_t>(len)),
            std::string("fallocate(guest_memfd, ") +
                (mode & FALLOC_FL_PUNCH_HOLE ? "PUNCH_HOLE" : "KEEP_SIZE") + ", " + Hex(off) + ", " +
@@ -272,7 +273,7 @@ void GuestFill(Vm& vm, uint64_t gpa, uint64_t size, uint32_t value) {
   } else {
     what += res.what;
     if (res.exit_reason == KVM_EXIT_MEMORY_FAULT) {
-      gmt::MemoryFault f = gmt::ReadMemoryFault(vm.test_vm().run());
+      gmem_memory_fault_exit f = gmem_read_memory_fault(vm.test_vm().run());
       what += " (KVM_EXIT_MEMORY_FAULT at " + Hex(f.gpa) + ", flags " + Hex(f.flags) + ")";
     }
   }
@@ -280,7 +281,7 @@ void GuestFill(Vm& vm, uint64_t gpa, uint64_t size, uint32_t value) {
 }
 
 // Pages of |fd| in its page cache (cachestat(2)).
-uint64_t CachedPages(const gmt::Fd& fd) {
+uint64_t CachedPages(const gmt::UniqueFd& fd) {
   struct {
     uint64_t off, len;
   } range = {0, 0};  // len 0: to the end of the file
@@ -355,7 +356,7 @@ void SettleLru() {
 // Resident pages of a mapping (mincore).
 uint64_t ResidentPages(const gmt::Mapping& m) {
   std::vector<unsigned char> vec(m.size() / kPage);
-  CheckSys(mincore(m.bytes(), m.size(), vec.data()), "mincore(anonymous memory)");
+  CheckSys(mincore(m.data(), m.size(), vec.data()), "mincore(anonymous memory)");
   return static_cast<uint64_t>(
       std::count_if(vec.begin(), vec.end(), [](unsigned char c) { return c & 1; }));
 }
@@ -379,7 +380,7 @@ struct Values {
 
 void GmemFile(const Options& o, Values& v) {
   Vm vm(KVM_X86_DEFAULT_VM);
-  gmt::Fd gmem = Gmem(vm, o.size, 0);
+  gmt::UniqueFd gmem = Gmem(vm, o.size, 0);
   auto t0 = Clock::now();
   Fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, o.size);
   v.value["fallocate"] = MiBps(o.size, Seconds(t0));
@@ -393,7 +394,7 @@ enum class Touch { kPrivate, kSharedGmem, kAnon4K };
 double FirstTouch(const Options& o, Touch kind) {
   const uint64_t size = o.size;
   Vm vm(kind == Touch::kPrivate ? KVM_X86_SW_PROTECTED_VM : KVM_X86_DEFAULT_VM);
-  gmt::Fd gmem;
+  gmt::UniqueFd gmem;
   gmt::Mapping map;
   switch (kind) {
     case Touch::kPrivate:
@@ -409,7 +410,7 @@ double FirstTouch(const Options& o, Touch kind) {
       break;
     case Touch::kAnon4K:
       map = Anon(size);
-      CheckSys(madvise(map.bytes(), size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
+      CheckSys(madvise(map.data(), size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
       Slot(vm, kDataGpa, size, &map, nullptr);
       break;
   }
@@ -426,7 +427,7 @@ struct PrivateVm {
     Slot(vm, gpa, size, &shared, &gmem);
   }
   Vm vm;
-  gmt::Fd gmem;
+  gmt::UniqueFd gmem;
   gmt::Mapping shared;
 };
 
@@ -465,7 +466,7 @@ void ConversionCycle(const Options& o, Values& v) {
     Fallocate(p.gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kCycleSize);
     GuestFill(p.vm, kDataGpa, kCycleSize, 2);
     Attributes(p.vm, kDataGpa, kCycleSize, true);
-    CheckSys(madvise(p.shared.bytes(), kCycleSize, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
+    CheckSys(madvise(p.shared.data(), kCycleSize, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
     GuestFill(p.vm, kDataGpa, kCycleSize, 3);
     cycles++;
   } while (cycles < 3 || Seconds(t0) < o.cycle_seconds);
@@ -516,7 +517,7 @@ void FootprintPrivateShared(const Options& o, const Caps& caps, Values& v) {
 void FootprintGmemOnly(const Options& o, const Caps& caps, Values& v) {
   const uint64_t size = o.size;
   Vm vm(KVM_X86_DEFAULT_VM);
-  gmt::Fd gmem = Gmem(vm, size, kSharedGmemFlags);
+  gmt::UniqueFd gmem = Gmem(vm, size, kSharedGmemFlags);
   gmt::Mapping map = Map(size, MAP_SHARED, gmem.get(), "guest_memfd");
   Slot(vm, kDataGpa, size, &map, &gmem);
   PinToCpu pin;

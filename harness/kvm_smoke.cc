@@ -13,37 +13,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/fd.h"
+
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-class Mapping {
- public:
-  Mapping(void* addr, size_t len) : addr_(addr), len_(len) {}
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() {
-    if (addr_ != MAP_FAILED) munmap(addr_, len_);
-  }
-  bool ok() const { return addr_ != MAP_FAILED; }
-  uint8_t* bytes() const { return static_cast<uint8_t*>(addr_); }
-
- private:
-  void* addr_;
-  size_t len_;
-};
+using common::Mapping;
+using common::UniqueFd;
 
 int fail(const char* what) {
   std::fprintf(stderr, "kvm_smoke: %s: %s\n", what, std::strerror(errno));
@@ -53,40 +28,38 @@ int fail(const char* what) {
 }  // namespace
 
 int main() {
-  Fd kvm(open("/dev/kvm", O_RDWR | O_CLOEXEC));
+  UniqueFd kvm(open("/dev/kvm", O_RDWR | O_CLOEXEC));
   if (kvm.get() < 0) {
     std::fprintf(stderr, "kvm_smoke: /dev/kvm: %s (skip)\n", std::strerror(errno));
     return 4;
   }
   std::printf("kvm_smoke: KVM API version %d\n", ioctl(kvm.get(), KVM_GET_API_VERSION, 0));
-  Fd vm(ioctl(kvm.get(), KVM_CREATE_VM, 0));
+  UniqueFd vm(ioctl(kvm.get(), KVM_CREATE_VM, 0));
   if (vm.get() < 0) return fail("KVM_CREATE_VM");
 
   constexpr size_t kRamSize = 0x1000;
   constexpr uint64_t kGuestBase = 0x1000;
-  Mapping ram(mmap(nullptr, kRamSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-              kRamSize);
-  if (!ram.ok()) return fail("mmap guest RAM");
+  Mapping ram = Mapping::Map(kRamSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (!ram.valid()) return fail("mmap guest RAM");
   // mov $0x3f8,%dx; add %bl,%al; add $'0',%al; out %al,(%dx); hlt
   const uint8_t code[] = {0xba, 0xf8, 0x03, 0x00, 0xd8, 0x04, '0', 0xee, 0xf4};
-  std::memcpy(ram.bytes(), code, sizeof(code));
+  std::memcpy(ram.data(), code, sizeof(code));
 
   kvm_userspace_memory_region region = {};
   region.slot = 0;
   region.guest_phys_addr = kGuestBase;
   region.memory_size = kRamSize;
-  region.userspace_addr = reinterpret_cast<uint64_t>(ram.bytes());
+  region.userspace_addr = reinterpret_cast<uint64_t>(ram.data());
   if (ioctl(vm.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0)
     return fail("KVM_SET_USER_MEMORY_REGION");
 
-  Fd vcpu(ioctl(vm.get(), KVM_CREATE_VCPU, 0));
+  UniqueFd vcpu(ioctl(vm.get(), KVM_CREATE_VCPU, 0));
   if (vcpu.get() < 0) return fail("KVM_CREATE_VCPU");
   int run_size = ioctl(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
   if (run_size <= 0) return fail("KVM_GET_VCPU_MMAP_SIZE");
-  Mapping run_map(mmap(nullptr, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.get(), 0),
-                  run_size);
-  if (!run_map.ok()) return fail("mmap kvm_run");
-  auto* run = reinterpret_cast<kvm_run*>(run_map.bytes());
+  Mapping run_map = Mapping::Map(run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.get(), 0);
+  if (!run_map.valid()) return fail("mmap kvm_run");
+  auto* run = reinterpret_cast<kvm_run*>(run_map.data());
 
   kvm_sregs sregs;
   if (ioctl(vcpu.get(), KVM_GET_SREGS, &sregs) < 0) return fail("KVM_GET_SREGS");

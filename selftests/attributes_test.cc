@@ -8,20 +8,22 @@ namespace gmt {
 namespace {
 
 TEST(MemoryAttributes, OfferedPerVmType) {
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_KVM(kvm);
   GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES);
   // Without a VM, the cap reports what some VM type can have.
   EXPECT_EQ(CheckExtension(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES),
             static_cast<long>(KVM_MEMORY_ATTRIBUTE_PRIVATE));
-  Fd vm0(static_cast<int>(Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_DEFAULT_VM))));
-  ASSERT_TRUE(vm0.ok());
+  UniqueFd vm0(static_cast<int>(
+      Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_DEFAULT_VM))));
+  ASSERT_TRUE(vm0.valid());
   EXPECT_EQ(CheckExtension(vm0.get(), KVM_CAP_MEMORY_ATTRIBUTES), 0);
   EXPECT_EQ(SetAttributes(vm0.get(), 0, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), -EINVAL);
   EXPECT_EQ(SetAttributes(vm0.get(), 0, kPage, 0), 0);
   if (VmTypeSupported(kvm.get(), KVM_X86_SW_PROTECTED_VM)) {
-    Fd vm1(static_cast<int>(Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
-    ASSERT_TRUE(vm1.ok());
+    UniqueFd vm1(static_cast<int>(
+        Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
+    ASSERT_TRUE(vm1.valid());
     EXPECT_EQ(CheckExtension(vm1.get(), KVM_CAP_MEMORY_ATTRIBUTES),
               static_cast<long>(KVM_MEMORY_ATTRIBUTE_PRIVATE));
   }

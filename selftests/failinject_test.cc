@@ -109,8 +109,8 @@ TEST_F(FailInject, ModesDoWhatTheySay) {
   EXPECT_EQ(e1, ENOMEM);
   EXPECT_EQ(e2, ENOMEM) << "persistent: a later allocation succeeded";
   // And disarmed, nothing fails.
-  Fd f(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  EXPECT_TRUE(f.ok()) << strerror(errno);
+  UniqueFd f(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  EXPECT_TRUE(f.valid()) << strerror(errno);
 }
 
 TEST_F(FailInject, CreateGuestMemfd) {
@@ -124,8 +124,8 @@ TEST_F(FailInject, CreateGuestMemfd) {
       },
       [&](long) {
         // A file can be created afterwards and works.
-        Fd f(static_cast<int>(CreateGuestMemfd(vm_->vm(), 1 << 20, 0)));
-        ASSERT_TRUE(f.ok());
+        UniqueFd f(static_cast<int>(CreateGuestMemfd(vm_->vm(), 1 << 20, 0)));
+        ASSERT_TRUE(f.valid());
         ASSERT_EQ(fallocate(f.get(), FALLOC_FL_KEEP_SIZE, 0, kPage), 0);
       },
       /*allocates=*/true, mode);
@@ -136,15 +136,15 @@ TEST_F(FailInject, BindGuestMemfdSlot) {
   // and unbound here.  A failed bind must leave no binding behind: the
   // very same range binds afterwards (a leftover would make it EEXIST,
   // and would point at a freed memslot).
-  Fd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 8 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
-  Mapping shared(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 8 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
+  Mapping shared = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   Region2 r;
   r.slot = 5;
   r.flags = KVM_MEM_GUEST_MEMFD;
   r.gpa = 0x1000000;
   r.size = kSize;
-  r.hva = reinterpret_cast<uint64_t>(shared.bytes());
+  r.hva = reinterpret_cast<uint64_t>(shared.data());
   r.gmem_fd = gmem.get();
   // An offset that is not 2M aligned: the range is stored as several
   // multi-index xarray entries.  (xa_store_range() allocates only for its
@@ -189,8 +189,8 @@ TEST_F(FailInject, SetMemoryAttributes) {
   // Shared memory holds a marker; private memory reads zero.  A failed
   // conversion must leave the page shared (all or nothing).
   const uint32_t marker = 0x5a5a0001;
-  std::memcpy(shared_.bytes(), &marker, sizeof(marker));
-  std::memcpy(shared_.bytes() + kSize - kPage, &marker, sizeof(marker));
+  std::memcpy(shared_.data(), &marker, sizeof(marker));
+  std::memcpy(shared_.data() + kSize - kPage, &marker, sizeof(marker));
   for (FailMode mode : kBothModes) Sweep(
       "KVM_SET_MEMORY_ATTRIBUTES", [&] { return MakePrivate(0, kSize); },
       [&](long res) {
@@ -271,14 +271,14 @@ TEST_F(FailInject, PopulateThroughDebugfs) {
                     std::to_string(vm_->vm());
   if (access((dir + "/sw_populate").c_str(), W_OK) != 0) GTEST_SKIP() << "no sw_populate";
   ASSERT_EQ(MakePrivate(0, kSize), 0);
-  Mapping src(4 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  std::memset(src.bytes(), 0x3c, src.size());
+  Mapping src = Mapping::Map(4 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  std::memset(src.data(), 0x3c, src.size());
   char line[96];
   snprintf(line, sizeof(line), "%llx 4 %llx", static_cast<unsigned long long>(kGpa / kPage),
-           static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(src.bytes())));
+           static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(src.data())));
   auto populate = [&]() -> long {
-    Fd f(open((dir + "/sw_populate").c_str(), O_WRONLY | O_CLOEXEC));
-    if (!f.ok()) return -errno;
+    UniqueFd f(open((dir + "/sw_populate").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f.valid()) return -errno;
     return write(f.get(), line, strlen(line)) < 0 ? -errno : 0;
   };
   Sweep("sw_populate (kvm_gmem_populate)", populate, [&](long res) {
@@ -318,17 +318,17 @@ TEST_F(FailInject, GuestFaultOnGmemOnlyMemory) {
     GTEST_SKIP() << "no GUEST_MEMFD_FLAG_INIT_SHARED";
   TestVm vm(KVM_X86_DEFAULT_VM);
   ASSERT_TRUE(vm.ok()) << vm.error();
-  Fd gmem(static_cast<int>(CreateGuestMemfd(
-      vm.vm(), kSize, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)));
-  ASSERT_TRUE(gmem.ok());
-  Mapping map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
-  ASSERT_TRUE(map.ok());
+  UniqueFd gmem(static_cast<int>(
+      CreateGuestMemfd(vm.vm(), kSize, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)));
+  ASSERT_TRUE(gmem.valid());
+  Mapping map = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+  ASSERT_TRUE(map.valid());
   Region2 r;
   r.slot = 1;
   r.flags = KVM_MEM_GUEST_MEMFD;
   r.gpa = kGpa;
   r.size = kSize;
-  r.hva = reinterpret_cast<uint64_t>(map.bytes());
+  r.hva = reinterpret_cast<uint64_t>(map.data());
   r.gmem_fd = gmem.get();
   ASSERT_EQ(SetRegion2(vm.vm(), r), 0);
   Sweep(
@@ -343,7 +343,7 @@ TEST_F(FailInject, GuestFaultOnGmemOnlyMemory) {
           ASSERT_TRUE(res.ok) << res.what;
         }
         uint32_t v;
-        std::memcpy(&v, map.bytes(), sizeof(v));
+        std::memcpy(&v, map.data(), sizeof(v));
         EXPECT_EQ(v, 0x88u) << "the host sees the guest's write";
         ASSERT_EQ(fallocate(gmem.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kSize), 0);
       });

@@ -67,7 +67,7 @@ std::vector<int> NodesOf(uint8_t* addr, size_t n) {
 class GmemNuma : public testing::Test {
  protected:
   void SetUp() override {
-    Fd kvm = OpenKvm();
+    UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     if (!(CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
       GTEST_SKIP() << "no GUEST_MEMFD_FLAG_MMAP on this kernel";
@@ -81,23 +81,23 @@ class GmemNuma : public testing::Test {
   // A fresh guest_memfd of |pages| pages, mapped.
   void Make(uint64_t pages) {
     size_ = pages * kPage;
-    gmem_ = Fd(static_cast<int>(CreateGuestMemfd(vm_->vm(), size_, kShared)));
-    ASSERT_TRUE(gmem_.ok());
-    map_ = Mapping(size_, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
-    ASSERT_TRUE(map_.ok());
+    gmem_ = UniqueFd(static_cast<int>(CreateGuestMemfd(vm_->vm(), size_, kShared)));
+    ASSERT_TRUE(gmem_.valid());
+    map_ = Mapping::Map(size_, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
+    ASSERT_TRUE(map_.valid());
   }
   int Punch(uint64_t off, uint64_t len) {
     return fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, off, len);
   }
   std::unique_ptr<TestVm> vm_;
-  Fd gmem_;
+  UniqueFd gmem_;
   Mapping map_;
   uint64_t size_ = 0;
 };
 
 TEST_F(GmemNuma, PolicyIsSetAndReported) {
   Make(4);
-  uint8_t* m = map_.bytes();
+  uint8_t* m = map_.data();
   EXPECT_EQ(Mbind(m, 2 * kPage, MPOL_INTERLEAVE, 0x3), 0);
   EXPECT_EQ(Mbind(m + 2 * kPage, 2 * kPage, MPOL_BIND, 0x2), 0);
   EXPECT_EQ(PolicyAt(m), std::make_pair(static_cast<int>(MPOL_INTERLEAVE), 0x3UL));
@@ -105,10 +105,9 @@ TEST_F(GmemNuma, PolicyIsSetAndReported) {
   EXPECT_EQ(PolicyAt(m + 2 * kPage), std::make_pair(static_cast<int>(MPOL_BIND), 0x2UL));
   EXPECT_EQ(PolicyAt(m + 3 * kPage), std::make_pair(static_cast<int>(MPOL_BIND), 0x2UL));
   // The policy is the file's: a second mapping sees it too.
-  Mapping again(size_, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(PolicyAt(again.bytes() + 3 * kPage),
-            std::make_pair(static_cast<int>(MPOL_BIND), 0x2UL));
+  Mapping again = Mapping::Map(size_, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
+  ASSERT_TRUE(again.valid());
+  EXPECT_EQ(PolicyAt(again.data() + 3 * kPage), std::make_pair(static_cast<int>(MPOL_BIND), 0x2UL));
   EXPECT_EQ(Mbind(m, size_, MPOL_DEFAULT, 0), 0);
   EXPECT_EQ(PolicyAt(m).first, MPOL_DEFAULT);
   EXPECT_EQ(PolicyAt(m + 3 * kPage).first, MPOL_DEFAULT);
@@ -117,7 +116,7 @@ TEST_F(GmemNuma, PolicyIsSetAndReported) {
 
 TEST_F(GmemNuma, HostFaultsFollowThePolicy) {
   Make(4);
-  uint8_t* m = map_.bytes();
+  uint8_t* m = map_.data();
   ASSERT_EQ(Mbind(m, 2 * kPage, MPOL_BIND, 0x2), 0);
   ASSERT_EQ(Mbind(m + 2 * kPage, 2 * kPage, MPOL_BIND, 0x1), 0);
   memset(m, 1, size_);
@@ -132,7 +131,7 @@ TEST_F(GmemNuma, HostFaultsFollowThePolicy) {
 
 TEST_F(GmemNuma, FallocateFollowsThePolicy) {
   Make(8);
-  uint8_t* m = map_.bytes();
+  uint8_t* m = map_.data();
   ASSERT_EQ(Mbind(m, size_, MPOL_BIND, 0x2), 0);
   ASSERT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE, 0, size_), 0);
   for (uint64_t off = 0; off < size_; off += kPage) (void)*(volatile uint8_t*)(m + off);
@@ -143,7 +142,7 @@ TEST_F(GmemNuma, GuestFaultsFollowThePolicy) {
   // A gmem-only slot: the guest touches the memory first.
   constexpr uint64_t kGpa = 0x200000;
   Make(512);
-  uint8_t* m = map_.bytes();
+  uint8_t* m = map_.data();
   ASSERT_EQ(Mbind(m, size_, MPOL_BIND, 0x2), 0);
   Region2 r;
   r.slot = 1;
@@ -163,7 +162,7 @@ TEST_F(GmemNuma, GuestFaultsFollowThePolicy) {
 
 TEST_F(GmemNuma, InterleaveSpreadsPages) {
   Make(64);
-  uint8_t* m = map_.bytes();
+  uint8_t* m = map_.data();
   ASSERT_EQ(Mbind(m, size_, MPOL_INTERLEAVE, 0x3), 0);
   memset(m, 4, size_);
   std::vector<int> nodes = NodesOf(m, 64);
@@ -185,16 +184,16 @@ TEST_F(GmemNuma, TaskPolicyAppliesWithoutAFilePolicy) {
   unsigned long node1 = 0x2;
   ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_BIND, &node1, 8 * sizeof(node1) + 1), 0)
       << strerror(errno);
-  memset(map_.bytes(), 5, size_);
-  std::vector<int> nodes = NodesOf(map_.bytes(), 8);
+  memset(map_.data(), 5, size_);
+  std::vector<int> nodes = NodesOf(map_.data(), 8);
   ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_DEFAULT, nullptr, 0), 0);
   EXPECT_EQ(nodes, std::vector<int>(8, 1));
   // A file policy, once set, wins over the task's.
   ASSERT_EQ(Punch(0, size_), 0);
-  ASSERT_EQ(Mbind(map_.bytes(), size_, MPOL_BIND, 0x1), 0);
+  ASSERT_EQ(Mbind(map_.data(), size_, MPOL_BIND, 0x1), 0);
   ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_BIND, &node1, 8 * sizeof(node1) + 1), 0);
-  memset(map_.bytes(), 6, size_);
-  nodes = NodesOf(map_.bytes(), 8);
+  memset(map_.data(), 6, size_);
+  nodes = NodesOf(map_.data(), 8);
   ASSERT_EQ(syscall(SYS_set_mempolicy, MPOL_DEFAULT, nullptr, 0), 0);
   EXPECT_EQ(nodes, std::vector<int>(8, 0));
 }
@@ -204,7 +203,7 @@ TEST_F(GmemNuma, ExistingPagesStayWhereTheyAre) {
   // policy applies to pages allocated afterwards, MPOL_MF_MOVE leaves the
   // file's pages in place, and MPOL_MF_STRICT reports that as EIO.
   Make(4);
-  uint8_t* m = map_.bytes();
+  uint8_t* m = map_.data();
   ASSERT_EQ(Mbind(m, size_, MPOL_BIND, 0x1), 0);
   memset(m, 7, size_);
   ASSERT_EQ(NodesOf(m, 4), std::vector<int>(4, 0));

@@ -32,12 +32,12 @@ class GuestMemfd : public testing::Test {
     GMT_REQUIRE_KVM(kvm_);
     GMT_REQUIRE_CAP(kvm_.get(), KVM_CAP_GUEST_MEMFD);
     vm_.reset(static_cast<int>(Ioctl(kvm_.get(), KVM_CREATE_VM, GmemVmType(kvm_.get()))));
-    ASSERT_TRUE(vm_.ok());
+    ASSERT_TRUE(vm_.valid());
   }
-  Fd Create(uint64_t size, uint64_t flags = 0) {
-    return Fd(static_cast<int>(CreateGuestMemfd(vm_.get(), size, flags)));
+  UniqueFd Create(uint64_t size, uint64_t flags = 0) {
+    return UniqueFd(static_cast<int>(CreateGuestMemfd(vm_.get(), size, flags)));
   }
-  Fd kvm_, vm_;
+  UniqueFd kvm_, vm_;
 };
 
 TEST_F(GuestMemfd, BadSizesAreRejected) {
@@ -70,8 +70,8 @@ TEST_F(GuestMemfd, ReservedFieldsAreIgnored) {
 }
 
 TEST_F(GuestMemfd, SizeIsFixedAndVisible) {
-  Fd f = Create(kGmemSize);
-  ASSERT_TRUE(f.ok());
+  UniqueFd f = Create(kGmemSize);
+  ASSERT_TRUE(f.valid());
   struct stat st;
   ASSERT_EQ(fstat(f.get(), &st), 0);
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), kGmemSize);
@@ -83,8 +83,8 @@ TEST_F(GuestMemfd, SizeIsFixedAndVisible) {
 }
 
 TEST_F(GuestMemfd, ReadAndWriteAreRefused) {
-  Fd f = Create(kGmemSize);
-  ASSERT_TRUE(f.ok());
+  UniqueFd f = Create(kGmemSize);
+  ASSERT_TRUE(f.valid());
   char buf[64] = {};
   EXPECT_LT(read(f.get(), buf, sizeof(buf)), 0);
   EXPECT_LT(write(f.get(), buf, sizeof(buf)), 0);
@@ -93,15 +93,15 @@ TEST_F(GuestMemfd, ReadAndWriteAreRefused) {
 }
 
 TEST_F(GuestMemfd, MmapIsRefusedWithoutTheMmapFlag) {
-  Fd f = Create(kGmemSize);
-  ASSERT_TRUE(f.ok());
-  Mapping m(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, f.get(), 0);
-  EXPECT_FALSE(m.ok());
+  UniqueFd f = Create(kGmemSize);
+  ASSERT_TRUE(f.valid());
+  Mapping m = Mapping::Map(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, f.get(), 0);
+  EXPECT_FALSE(m.valid());
 }
 
 TEST_F(GuestMemfd, FallocateModes) {
-  Fd f = Create(kGmemSize);
-  ASSERT_TRUE(f.ok());
+  UniqueFd f = Create(kGmemSize);
+  ASSERT_TRUE(f.valid());
   // Only KEEP_SIZE allocation and PUNCH_HOLE are offered.
   EXPECT_NE(fallocate(f.get(), 0, 0, kPage), 0);
   EXPECT_EQ(errno, EOPNOTSUPP);
@@ -151,8 +151,8 @@ TEST_F(GuestMemfd, FallocateModes) {
 }
 
 TEST_F(GuestMemfd, EveryFileIsItsOwnInode) {
-  Fd a = Create(kGmemSize), b = Create(kGmemSize);
-  ASSERT_TRUE(a.ok() && b.ok());
+  UniqueFd a = Create(kGmemSize), b = Create(kGmemSize);
+  ASSERT_TRUE(a.valid() && b.valid());
   struct stat sa, sb;
   ASSERT_EQ(fstat(a.get(), &sa), 0);
   ASSERT_EQ(fstat(b.get(), &sb), 0);
@@ -165,9 +165,9 @@ class GuestMemfdBinding : public GuestMemfd {
     GuestMemfd::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     gmem_ = Create(kGmemSize);
-    ASSERT_TRUE(gmem_.ok());
-    shared_ = Mapping(kGmemSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    ASSERT_TRUE(shared_.ok());
+    ASSERT_TRUE(gmem_.valid());
+    shared_ = Mapping::Map(kGmemSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(shared_.valid());
     // Probe: may this VM bind guest_memfd at all?
     Region2 r = Slot(1, 0, kGmemSize);
     long probe = SetRegion2(vm_.get(), r);
@@ -183,19 +183,19 @@ class GuestMemfdBinding : public GuestMemfd {
     r.flags = KVM_MEM_GUEST_MEMFD;
     r.gpa = gpa;
     r.size = size;
-    r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+    r.hva = reinterpret_cast<uint64_t>(shared_.data());
     r.gmem_offset = offset;
     r.gmem_fd = gmem_.get();
     return r;
   }
-  Fd gmem_;
+  UniqueFd gmem_;
   Mapping shared_;
 };
 
 TEST_F(GuestMemfdBinding, BadBindingsAreRejected) {
   // Not a guest_memfd.
-  Fd memfd(static_cast<int>(syscall(SYS_memfd_create, "x", 0)));
-  ASSERT_TRUE(memfd.ok());
+  UniqueFd memfd(static_cast<int>(syscall(SYS_memfd_create, "x", 0)));
+  ASSERT_TRUE(memfd.valid());
   ASSERT_EQ(ftruncate(memfd.get(), kGmemSize), 0);
   Region2 r = Slot(1, 0, kGmemSize);
   r.gmem_fd = memfd.get();
@@ -208,10 +208,10 @@ TEST_F(GuestMemfdBinding, BadBindingsAreRejected) {
   EXPECT_EQ(SetRegion2(vm_.get(), Slot(1, kPage, kGmemSize)), -EINVAL);
   EXPECT_EQ(SetRegion2(vm_.get(), Slot(1, ~0ULL & ~(kPage - 1), kGmemSize)), -EINVAL);
   // A guest_memfd of another VM.
-  Fd other_vm(static_cast<int>(Ioctl(kvm_.get(), KVM_CREATE_VM, GmemVmType(kvm_.get()))));
-  ASSERT_TRUE(other_vm.ok());
-  Fd foreign(static_cast<int>(CreateGuestMemfd(other_vm.get(), kGmemSize, 0)));
-  ASSERT_TRUE(foreign.ok());
+  UniqueFd other_vm(static_cast<int>(Ioctl(kvm_.get(), KVM_CREATE_VM, GmemVmType(kvm_.get()))));
+  ASSERT_TRUE(other_vm.valid());
+  UniqueFd foreign(static_cast<int>(CreateGuestMemfd(other_vm.get(), kGmemSize, 0)));
+  ASSERT_TRUE(foreign.valid());
   r = Slot(1, 0, kGmemSize);
   r.gmem_fd = foreign.get();
   EXPECT_EQ(SetRegion2(vm_.get(), r), -EINVAL);
@@ -279,10 +279,10 @@ TEST_F(GuestMemfdBinding, RebindAfterDelete) {
 }
 
 TEST_F(GuestMemfdBinding, ManyFilesManySlots) {
-  std::vector<Fd> files;
+  std::vector<UniqueFd> files;
   for (uint32_t i = 0; i < 16; i++) {
     files.push_back(Create(kPage * 4));
-    ASSERT_TRUE(files.back().ok());
+    ASSERT_TRUE(files.back().valid());
     Region2 r = Slot(10 + i, 0, kPage * 4, kDataGpa + i * kPage * 4);
     r.gmem_fd = files.back().get();
     ASSERT_EQ(SetRegion2(vm_.get(), r), 0) << i;

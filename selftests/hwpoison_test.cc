@@ -84,7 +84,7 @@ TEST_F(Hwpoison, PoisonedPageIsRefusedUntilPunched) {
   ASSERT_FALSE(res.ok) << "the guest still reads a poisoned page";
   EXPECT_EQ(res.err, EHWPOISON) << res.what;
   EXPECT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
-  MemoryFault f = ReadMemoryFault(vm_->run());
+  gmem_memory_fault_exit f = gmem_read_memory_fault(vm_->run());
   EXPECT_EQ(f.gpa, kGpa);
   EXPECT_EQ(f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE, KVM_MEMORY_EXIT_FLAG_PRIVATE);
   // Still refused when the guest retries its access.
@@ -141,8 +141,8 @@ TEST_F(Hwpoison, RacesWithUnbindAndClose) {
   constexpr uint32_t kSlot2 = 2;
   ASSERT_EQ(MakePrivate(0, kSize), 0);
   ASSERT_EQ(SetAttributes(vm_->vm(), kGpa2, kSize, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
-  Mapping shared2(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  ASSERT_TRUE(shared2.ok());
+  Mapping shared2 = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(shared2.valid());
   int rounds = 0;
   for (; rounds < kRounds; rounds++) {
     int gmem2 = static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, 0));
@@ -152,7 +152,7 @@ TEST_F(Hwpoison, RacesWithUnbindAndClose) {
     r.flags = KVM_MEM_GUEST_MEMFD;
     r.gpa = kGpa2;
     r.size = kSize;
-    r.hva = reinterpret_cast<uint64_t>(shared2.bytes());
+    r.hva = reinterpret_cast<uint64_t>(shared2.data());
     r.gmem_fd = gmem2;
     ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
     uint64_t pfn = TagAndFind(kGpa2, (rounds % 512) * kPage);

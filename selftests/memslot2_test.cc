@@ -14,18 +14,18 @@ constexpr uint64_t kDataSize = 0x200000;
 class Memslot2 : public testing::Test {
  protected:
   void SetUp() override {
-    Fd kvm = OpenKvm();
+    UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_USER_MEMORY2);
-    data_ = Mapping(kDataSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    ASSERT_TRUE(data_.ok());
+    data_ = Mapping::Map(kDataSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(data_.valid());
   }
   kvm_userspace_memory_region2 Region() const {
     kvm_userspace_memory_region2 r = {};
     r.slot = 1;
     r.guest_phys_addr = kDataGpa;
     r.memory_size = kDataSize;
-    r.userspace_addr = reinterpret_cast<uint64_t>(data_.bytes());
+    r.userspace_addr = reinterpret_cast<uint64_t>(data_.data());
     return r;
   }
   Mapping data_;
@@ -39,9 +39,9 @@ TEST_F(Memslot2, GuestUsesSlotCreatedWithRegion2) {
   auto res = t.Command(kOpWrite, {kDataGpa + 0x40, 0xfeedf00d});
   ASSERT_TRUE(res.ok) << res.what;
   uint32_t seen;
-  std::memcpy(&seen, data_.bytes() + 0x40, sizeof(seen));
+  std::memcpy(&seen, data_.data() + 0x40, sizeof(seen));
   EXPECT_EQ(seen, 0xfeedf00du);
-  std::memcpy(data_.bytes() + 0x80, "\x11\x22\x33\x44", 4);
+  std::memcpy(data_.data() + 0x80, "\x11\x22\x33\x44", 4);
   res = t.Command(kOpRead, {kDataGpa + 0x80});
   ASSERT_TRUE(res.ok) << res.what;
   EXPECT_EQ(res.value, 0x44332211u);
@@ -87,7 +87,7 @@ TEST_F(Memslot2, Region1AndRegion2ShareTheSlotNamespace) {
   EXPECT_EQ(Ioctl(t.vm(), KVM_SET_USER_MEMORY_REGION2, &r), 0);
   auto res = t.Command(kOpWrite, {kDataGpa, 7});
   ASSERT_TRUE(res.ok) << res.what;
-  EXPECT_EQ(data_.bytes()[0], 7);
+  EXPECT_EQ(data_.data()[0], 7);
 }
 
 }  // namespace

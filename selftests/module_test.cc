@@ -74,17 +74,17 @@ int UnloadModule(const std::string& name) {
 // VM and /dev/kvm are closed, so that only the guest_memfd (and its
 // mapping) keep anything alive.
 struct GmemOnly {
-  Fd gmem;
+  UniqueFd gmem;
   Mapping map;
   std::string error;
   GmemOnly() {
-    Fd kvm = OpenKvm();
-    if (!kvm.ok()) {
+    UniqueFd kvm = OpenKvm();
+    if (!kvm.valid()) {
       error = std::string("/dev/kvm: ") + strerror(errno);
       return;
     }
-    Fd vm(static_cast<int>(ioctl(kvm.get(), KVM_CREATE_VM, 0)));
-    if (!vm.ok()) {
+    UniqueFd vm(static_cast<int>(ioctl(kvm.get(), KVM_CREATE_VM, 0)));
+    if (!vm.valid()) {
       error = std::string("KVM_CREATE_VM: ") + strerror(errno);
       return;
     }
@@ -97,12 +97,12 @@ struct GmemOnly {
     }
     gmem.reset(static_cast<int>(fd));
     if (flags & GUEST_MEMFD_FLAG_INIT_SHARED) {
-      map = Mapping(4 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
-      if (!map.ok()) {
+      map = Mapping::Map(4 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+      if (!map.valid()) {
         error = std::string("mmap: ") + strerror(errno);
         return;
       }
-      std::memset(map.bytes(), 0x42, 4 * kPage);
+      std::memset(map.data(), 0x42, 4 * kPage);
     }
   }
 };
@@ -136,10 +136,10 @@ TEST_F(ModuleLifetime, GuestMemfdPinsTheModuleUntilItsMemoryIsGone) {
     EXPECT_GT(Refcount(name_), base_) << "guest_memfd memory must pin " << name_;
     EXPECT_EQ(UnloadModule(name_), -EWOULDBLOCK) << "unloaded under an open guest_memfd";
     // The mapping alone keeps the file, its inode and the module.
-    Fd closed = std::move(g.gmem);
+    UniqueFd closed = std::move(g.gmem);
     closed.reset();
-    if (g.map.ok()) {
-      EXPECT_EQ(g.map.bytes()[kPage], 0x42);
+    if (g.map.valid()) {
+      EXPECT_EQ(g.map.data()[kPage], 0x42);
       EXPECT_EQ(UnloadModule(name_), -EWOULDBLOCK) << "unloaded under a guest_memfd mapping";
     }
   }

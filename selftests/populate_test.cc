@@ -53,8 +53,8 @@ uint64_t MeasurePage(uint64_t h, uint64_t gfn, const uint8_t* page) {
 class PageBuf {
  public:
   explicit PageBuf(size_t len)
-      : map_(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) {}
-  uint8_t* data() const { return map_.bytes(); }
+      : map_(Mapping::Map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {}
+  uint8_t* data() const { return map_.data(); }
 
  private:
   Mapping map_;
@@ -76,8 +76,8 @@ class Populate : public PrivateVmTest {
 
   // Writes "<gfn> <npages> <src>"; returns 0 or -errno.
   int Write(const std::string& line) {
-    Fd f(open((dir_ + "/sw_populate").c_str(), O_WRONLY | O_CLOEXEC));
-    if (!f.ok()) return -errno;
+    UniqueFd f(open((dir_ + "/sw_populate").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f.valid()) return -errno;
     ssize_t n = write(f.get(), line.data(), line.size());
     if (n < 0) return -errno;
     return n == static_cast<ssize_t>(line.size()) ? 0 : -EIO;
@@ -233,9 +233,9 @@ TEST_F(Populate, PopulatingPastTheSlotEndIsPartial) {
 TEST_F(Populate, BadSourceChangesNothing) {
   ASSERT_EQ(MakePrivate(0, kPage), 0);
   // An address that is not mapped in this process.
-  Mapping hole(kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_TRUE(hole.ok());
-  EXPECT_EQ(Pop(kGfn, 1, hole.bytes()), -EFAULT);
+  Mapping hole = Mapping::Map(kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(hole.valid());
+  EXPECT_EQ(Pop(kGfn, 1, hole.data()), -EFAULT);
   auto m = Measure();
   EXPECT_EQ(m.pages, 0u);
   EXPECT_EQ(m.hash, kFnvInit);
@@ -339,8 +339,8 @@ TEST_F(Populate, SourceFaultHoldsNoLockAndIsKillable) {
     watcher.detach();
     char buf[80];
     snprintf(buf, sizeof(buf), "%llx 1 %llx", static_cast<unsigned long long>(kGfn + 1),
-             static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(src.bytes())));
-    Fd f(open((dir_ + "/sw_populate").c_str(), O_WRONLY | O_CLOEXEC));
+             static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(src.data())));
+    UniqueFd f(open((dir_ + "/sw_populate").c_str(), O_WRONLY | O_CLOEXEC));
     (void)!write(f.get(), buf, strlen(buf));
     _exit(3);  // populate came back without the page: it should not
   }

@@ -28,7 +28,7 @@ TEST_F(PrivateMem, ConversionsSwitchBackingWithoutCopying) {
   ASSERT_EQ(MakePrivate(0, kPage), 0);
   ASSERT_TRUE(vm_->Command(kOpWrite, {gpa, kA}).ok);
   // To shared: the guest now sees the shared page, which the host wrote.
-  std::memcpy(shared_.bytes(), &kS, sizeof(kS));
+  std::memcpy(shared_.data(), &kS, sizeof(kS));
   ASSERT_EQ(MakeShared(0, kPage), 0);
   auto res = vm_->Command(kOpRead, {gpa});
   ASSERT_TRUE(res.ok) << res.what;
@@ -68,14 +68,14 @@ TEST_F(PrivateMem, PreallocatedMemoryIsUsed) {
 
 TEST_F(PrivateMem, PrivateAccessWithoutGuestMemfdExits) {
   // A plain slot (no guest_memfd) whose pages are marked private.
-  Mapping plain(kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_TRUE(plain.ok());
+  Mapping plain = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(plain.valid());
   constexpr uint64_t kPlainGpa = kGpa + kSize;
   Region2 r;
   r.slot = kSlot + 1;
   r.gpa = kPlainGpa;
   r.size = kSize;
-  r.hva = reinterpret_cast<uint64_t>(plain.bytes());
+  r.hva = reinterpret_cast<uint64_t>(plain.data());
   ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
   ASSERT_EQ(SetAttributes(vm_->vm(), kPlainGpa, kSize, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
 
@@ -83,7 +83,7 @@ TEST_F(PrivateMem, PrivateAccessWithoutGuestMemfdExits) {
   ASSERT_FALSE(res.ok);
   ASSERT_EQ(res.err, EFAULT) << res.what;
   ASSERT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
-  MemoryFault f = ReadMemoryFault(vm_->run());
+  gmem_memory_fault_exit f = gmem_read_memory_fault(vm_->run());
   EXPECT_EQ(f.flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
   EXPECT_EQ(f.gpa, kPlainGpa + 0x1000);
   EXPECT_EQ(f.size, kPage);
@@ -93,12 +93,12 @@ TEST_F(PrivateMem, PrivateAccessWithoutGuestMemfdExits) {
   res = vm_->Resume();
   ASSERT_TRUE(res.ok) << res.what;
   uint32_t seen;
-  std::memcpy(&seen, plain.bytes() + 0x1234, sizeof(seen));
+  std::memcpy(&seen, plain.data() + 0x1234, sizeof(seen));
   EXPECT_EQ(seen, kA);
 }
 
 TEST_F(PrivateMem, PrefaultPrivateMemory) {
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_PRE_FAULT_MEMORY);
   ASSERT_EQ(MakePrivate(0, kSize), 0);
   kvm_pre_fault_memory pf = {};

@@ -127,7 +127,7 @@ TEST_F(Race, MemslotChurnWhileGuestWritesShared) {
       r.flags = KVM_MEM_GUEST_MEMFD;
       r.gpa = kGpa + kSize;
       r.size = kPage * 16;
-      r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+      r.hva = reinterpret_cast<uint64_t>(shared_.data());
       r.gmem_fd = gmem_.get();
       // The range overlaps slot 1's binding: must be refused every time.
       if (SetRegion2(vm_->vm(), r) != AlreadyBoundErrno()) {

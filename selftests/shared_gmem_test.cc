@@ -62,7 +62,7 @@ int AccessSignal(volatile uint8_t* p, bool write) {
 class SharedGmem : public testing::Test {
  protected:
   void SetUp() override {
-    Fd kvm = OpenKvm();
+    UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_GUEST_MEMFD);
     if (!(CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
@@ -70,14 +70,14 @@ class SharedGmem : public testing::Test {
     vm_ = std::make_unique<TestVm>(KVM_X86_DEFAULT_VM);
     GMT_ASSERT_VM(*vm_);
   }
-  Fd Create(uint64_t size, uint64_t flags) {
-    return Fd(static_cast<int>(CreateGuestMemfd(vm_->vm(), size, flags)));
+  UniqueFd Create(uint64_t size, uint64_t flags) {
+    return UniqueFd(static_cast<int>(CreateGuestMemfd(vm_->vm(), size, flags)));
   }
   std::unique_ptr<TestVm> vm_;
 };
 
 TEST(SharedGmemFlags, FollowTheCapability) {
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_KVM(kvm);
   long sys = CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_FLAGS);
   if (sys <= 0) GTEST_SKIP() << "no KVM_CAP_GUEST_MEMFD_FLAGS";
@@ -107,8 +107,8 @@ TEST(SharedGmemFlags, FollowTheCapability) {
 }
 
 TEST_F(SharedGmem, MmapNeedsTheFlagAndMapShared) {
-  Fd plain = Create(kPage, 0), mappable = Create(kPage, kMmap);
-  ASSERT_TRUE(plain.ok() && mappable.ok());
+  UniqueFd plain = Create(kPage, 0), mappable = Create(kPage, kMmap);
+  ASSERT_TRUE(plain.valid() && mappable.valid());
   errno = 0;
   EXPECT_EQ(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, plain.get(), 0), MAP_FAILED);
   EXPECT_EQ(errno, ENODEV);
@@ -116,54 +116,54 @@ TEST_F(SharedGmem, MmapNeedsTheFlagAndMapShared) {
   EXPECT_EQ(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE, mappable.get(), 0),
             MAP_FAILED);
   EXPECT_EQ(errno, EINVAL) << "a copy-on-write mapping of guest memory";
-  Mapping m(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, mappable.get(), 0);
-  EXPECT_TRUE(m.ok()) << strerror(errno);
+  Mapping m = Mapping::Map(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, mappable.get(), 0);
+  EXPECT_TRUE(m.valid()) << strerror(errno);
 }
 
 TEST_F(SharedGmem, OnlySharedMemoryInsideTheFileCanBeFaulted) {
   constexpr uint64_t kSize = 4 * kPage;
-  Fd shared = Create(kSize, kShared), priv = Create(kSize, kMmap);
-  ASSERT_TRUE(shared.ok() && priv.ok());
+  UniqueFd shared = Create(kSize, kShared), priv = Create(kSize, kMmap);
+  ASSERT_TRUE(shared.valid() && priv.valid());
   // Mapped twice as large as the file: the second half is past the end.
-  Mapping s(2 * kSize, PROT_READ | PROT_WRITE, MAP_SHARED, shared.get(), 0);
-  Mapping p(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, priv.get(), 0);
-  ASSERT_TRUE(s.ok() && p.ok());
+  Mapping s = Mapping::Map(2 * kSize, PROT_READ | PROT_WRITE, MAP_SHARED, shared.get(), 0);
+  Mapping p = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, priv.get(), 0);
+  ASSERT_TRUE(s.valid() && p.valid());
   for (uint64_t off = 0; off < kSize; off += kPage) {
-    EXPECT_EQ(s.bytes()[off + 17], 0) << "a new page is zeroed";
-    EXPECT_EQ(AccessSignal(s.bytes() + off, true), 0) << off;
-    EXPECT_EQ(s.bytes()[off], 0x5a);
+    EXPECT_EQ(s.data()[off + 17], 0) << "a new page is zeroed";
+    EXPECT_EQ(AccessSignal(s.data() + off, true), 0) << off;
+    EXPECT_EQ(s.data()[off], 0x5a);
   }
-  EXPECT_EQ(AccessSignal(s.bytes() + kSize, false), SIGBUS) << "at the end of the file";
-  EXPECT_EQ(AccessSignal(s.bytes() + 2 * kSize - 1, true), SIGBUS) << "past the end";
-  EXPECT_EQ(AccessSignal(p.bytes(), false), SIGBUS) << "private memory, read";
-  EXPECT_EQ(AccessSignal(p.bytes() + kPage, true), SIGBUS) << "private memory, write";
+  EXPECT_EQ(AccessSignal(s.data() + kSize, false), SIGBUS) << "at the end of the file";
+  EXPECT_EQ(AccessSignal(s.data() + 2 * kSize - 1, true), SIGBUS) << "past the end";
+  EXPECT_EQ(AccessSignal(p.data(), false), SIGBUS) << "private memory, read";
+  EXPECT_EQ(AccessSignal(p.data() + kPage, true), SIGBUS) << "private memory, write";
 }
 
 TEST_F(SharedGmem, PunchHoleZapsMappings) {
   constexpr uint64_t kSize = 4 * kPage;
-  Fd gmem = Create(kSize, kShared);
-  Mapping m(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
-  ASSERT_TRUE(m.ok());
-  std::memset(m.bytes(), 0xab, kSize);
+  UniqueFd gmem = Create(kSize, kShared);
+  Mapping m = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+  ASSERT_TRUE(m.valid());
+  std::memset(m.data(), 0xab, kSize);
   ASSERT_EQ(fallocate(gmem.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, kPage, kPage), 0);
-  for (uint64_t i = 0; i < kPage; i++) ASSERT_EQ(m.bytes()[kPage + i], 0) << i;
-  EXPECT_EQ(m.bytes()[0], 0xab);
-  EXPECT_EQ(m.bytes()[2 * kPage], 0xab);
-  EXPECT_EQ(m.bytes()[kSize - 1], 0xab);
-  m.bytes()[kPage] = 1;
-  EXPECT_EQ(m.bytes()[kPage], 1);
+  for (uint64_t i = 0; i < kPage; i++) ASSERT_EQ(m.data()[kPage + i], 0) << i;
+  EXPECT_EQ(m.data()[0], 0xab);
+  EXPECT_EQ(m.data()[2 * kPage], 0xab);
+  EXPECT_EQ(m.data()[kSize - 1], 0xab);
+  m.data()[kPage] = 1;
+  EXPECT_EQ(m.data()[kPage], 1);
 }
 
 TEST_F(SharedGmem, NeverHugePages) {
   // A 2 MiB-aligned mapping of a 2 MiB file: khugepaged and MADV_COLLAPSE
   // must not build a huge folio out of guest_memfd; the hints are harmless.
   constexpr uint64_t kHuge = 2 << 20;
-  Fd gmem = Create(kHuge, kShared);
-  ASSERT_TRUE(gmem.ok());
-  Mapping area(2 * kHuge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_TRUE(area.ok());
+  UniqueFd gmem = Create(kHuge, kShared);
+  ASSERT_TRUE(gmem.valid());
+  Mapping area = Mapping::Map(2 * kHuge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(area.valid());
   auto* aligned = reinterpret_cast<uint8_t*>(
-      (reinterpret_cast<uintptr_t>(area.bytes()) + kHuge - 1) & ~(kHuge - 1));
+      (reinterpret_cast<uintptr_t>(area.data()) + kHuge - 1) & ~(kHuge - 1));
   void* m = mmap(aligned, kHuge, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, gmem.get(), 0);
   ASSERT_EQ(m, aligned) << strerror(errno);
   for (uint64_t off = 0; off < kHuge; off += kPage) aligned[off] = static_cast<uint8_t>(off >> 12);
@@ -179,28 +179,28 @@ TEST_F(SharedGmem, NeverHugePages) {
 
 TEST_F(SharedGmem, ForkedChildrenShareTheMemory) {
   constexpr uint64_t kSize = 2 * kPage;
-  Fd gmem = Create(kSize, kShared);
-  Mapping m(2 * kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
-  ASSERT_TRUE(m.ok());
-  m.bytes()[0] = 1;
+  UniqueFd gmem = Create(kSize, kShared);
+  Mapping m = Mapping::Map(2 * kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0);
+  ASSERT_TRUE(m.valid());
+  m.data()[0] = 1;
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     // Exit codes: 10 wrong data, 11 no SIGBUS past the end, 0 fine.
-    if (m.bytes()[0] != 1) _exit(10);
-    m.bytes()[kPage] = 2;
-    if (AccessSignal(m.bytes() + kSize, false) != SIGBUS) _exit(11);
+    if (m.data()[0] != 1) _exit(10);
+    m.data()[kPage] = 2;
+    if (AccessSignal(m.data() + kSize, false) != SIGBUS) _exit(11);
     _exit(0);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_EQ(m.bytes()[kPage], 2) << "the child's write";
+  EXPECT_EQ(m.data()[kPage], 2) << "the child's write";
 }
 
 TEST_F(SharedGmem, CloseAndUnmapInAnyOrder) {
-  Fd gmem = Create(kPage, kShared);
+  UniqueFd gmem = Create(kPage, kShared);
   auto* m = static_cast<uint8_t*>(
       mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, gmem.get(), 0));
   ASSERT_NE(m, MAP_FAILED);
@@ -209,10 +209,10 @@ TEST_F(SharedGmem, CloseAndUnmapInAnyOrder) {
   EXPECT_EQ(m[0], 3);
   m[1] = 4;
   EXPECT_EQ(munmap(m, kPage), 0);
-  Fd again = Create(kPage, kShared);
-  Mapping m2(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, again.get(), 0);
-  ASSERT_TRUE(m2.ok());
-  m2.bytes()[0] = 5;
+  UniqueFd again = Create(kPage, kShared);
+  Mapping m2 = Mapping::Map(kPage, PROT_READ | PROT_WRITE, MAP_SHARED, again.get(), 0);
+  ASSERT_TRUE(m2.valid());
+  m2.data()[0] = 5;
 }
 
 // A default VM whose only data memory is a gmem-only slot.  Its
@@ -227,25 +227,25 @@ class GmemOnlyVm : public SharedGmem {
     SharedGmem::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     gmem_ = Create(kSize, kShared);
-    ASSERT_TRUE(gmem_.ok());
-    map_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
-    ASSERT_TRUE(map_.ok());
+    ASSERT_TRUE(gmem_.valid());
+    map_ = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
+    ASSERT_TRUE(map_.valid());
     Region2 r;
     r.slot = 1;
     r.flags = KVM_MEM_GUEST_MEMFD;
     r.gpa = kGpa;
     r.size = kSize;
-    r.hva = WithHva() ? reinterpret_cast<uint64_t>(map_.bytes()) : 0;
+    r.hva = WithHva() ? reinterpret_cast<uint64_t>(map_.data()) : 0;
     r.gmem_fd = gmem_.get();
     ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
   }
   uint32_t Word(uint64_t off) const {
     uint32_t v;
-    std::memcpy(&v, map_.bytes() + off, sizeof(v));
+    std::memcpy(&v, map_.data() + off, sizeof(v));
     return v;
   }
-  void SetWord(uint64_t off, uint32_t v) { std::memcpy(map_.bytes() + off, &v, sizeof(v)); }
-  Fd gmem_;
+  void SetWord(uint64_t off, uint32_t v) { std::memcpy(map_.data() + off, &v, sizeof(v)); }
+  UniqueFd gmem_;
   Mapping map_;
 };
 
@@ -331,7 +331,7 @@ TEST_F(GmemOnlyVm, ClosedFileIsAMemoryFault) {
     GTEST_SKIP() << "this host's KVM emulates guest accesses through userspace_addr";
   EXPECT_EQ(res.err, EFAULT);
   EXPECT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
-  MemoryFault f = ReadMemoryFault(vm_->run());
+  gmem_memory_fault_exit f = gmem_read_memory_fault(vm_->run());
   EXPECT_EQ(f.gpa, kGpa);
   EXPECT_EQ(f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE, 0u) << "a shared access";
 }
@@ -402,20 +402,20 @@ class MappableGmemOnPrivateVm : public PrivateVmTest {
     if (!(CheckExtension(vm_->vm(), KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MMAP))
       GTEST_SKIP() << "no GUEST_MEMFD_FLAG_MMAP for VMs with private memory";
     mgmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, kMmap)));
-    ASSERT_TRUE(mgmem_.ok());
-    anon_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    ASSERT_TRUE(anon_.ok());
-    std::memset(anon_.bytes(), 0x3c, kSize);
+    ASSERT_TRUE(mgmem_.valid());
+    anon_ = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(anon_.valid());
+    std::memset(anon_.data(), 0x3c, kSize);
     Region2 r;
     r.slot = kSlot + 1;
     r.flags = KVM_MEM_GUEST_MEMFD;
     r.gpa = kMGpa;
     r.size = kSize;
-    r.hva = reinterpret_cast<uint64_t>(anon_.bytes());
+    r.hva = reinterpret_cast<uint64_t>(anon_.data());
     r.gmem_fd = mgmem_.get();
     ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
   }
-  Fd mgmem_;
+  UniqueFd mgmem_;
   Mapping anon_;
 };
 
@@ -431,16 +431,16 @@ TEST_F(MappableGmemOnPrivateVm, SharedAccessToPrivateMemoryExits) {
   ASSERT_FALSE(res.ok) << "a shared read returned " << std::hex << res.value;
   EXPECT_EQ(res.err, EFAULT);
   ASSERT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));
-  MemoryFault f = ReadMemoryFault(vm_->run());
+  gmem_memory_fault_exit f = gmem_read_memory_fault(vm_->run());
   EXPECT_EQ(f.gpa, gpa & ~(kPage - 1));
   EXPECT_EQ(f.size, kPage);
   EXPECT_EQ(f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE, 0u) << "a shared access";
   for (uint64_t off = 0; off < kSize; off += kPage)
-    ASSERT_EQ(anon_.bytes()[off], 0x3c) << "userspace_addr is not guest memory here";
+    ASSERT_EQ(anon_.data()[off], 0x3c) << "userspace_addr is not guest memory here";
   // The file's memory is private: the host cannot map it either.
-  Mapping m(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, mgmem_.get(), 0);
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(AccessSignal(m.bytes(), false), SIGBUS);
+  Mapping m = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, mgmem_.get(), 0);
+  ASSERT_TRUE(m.valid());
+  EXPECT_EQ(AccessSignal(m.data(), false), SIGBUS);
 }
 
 }  // namespace

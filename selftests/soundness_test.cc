@@ -72,7 +72,7 @@ long SetRegion1(int vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t si
 }
 
 Mapping Anon(size_t len) {
-  return Mapping(len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return Mapping::Map(len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 }
 
 // A VM type that can create a guest_memfd on this kernel: SW-protected on
@@ -82,8 +82,8 @@ int GmemVmType(int kvm) {
     if (!VmTypeSupported(kvm, type)) continue;
     TestVm vm(type);
     if (!vm.ok()) continue;
-    Fd gmem(static_cast<int>(CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
-    if (gmem.ok()) return type;
+    UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
+    if (gmem.valid()) return type;
   }
   return -1;
 }
@@ -92,14 +92,14 @@ int GmemVmType(int kvm) {
 class GmemSlots : public testing::Test {
  protected:
   void SetUp() override {
-    Fd kvm = OpenKvm();
+    UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     type_ = GmemVmType(kvm.get());
     if (type_ < 0) GTEST_SKIP() << "no VM type with guest_memfd here";
     vm_ = std::make_unique<TestVm>(type_);
     GMT_ASSERT_VM(*vm_);
     mem_ = Anon(8 << 20);
-    ASSERT_TRUE(mem_.ok());
+    ASSERT_TRUE(mem_.valid());
   }
   long Bind(uint32_t slot, uint64_t gpa, uint64_t size, int gmem, uint64_t off,
             uint32_t flags = KVM_MEM_GUEST_MEMFD) {
@@ -108,7 +108,7 @@ class GmemSlots : public testing::Test {
     r.flags = flags;
     r.gpa = gpa;
     r.size = size;
-    r.hva = reinterpret_cast<uint64_t>(mem_.bytes());
+    r.hva = reinterpret_cast<uint64_t>(mem_.data());
     r.gmem_fd = gmem;
     r.gmem_offset = off;
     return SetRegion2(vm_->vm(), r);
@@ -127,20 +127,20 @@ class GmemSlots : public testing::Test {
 
 TEST_F(GmemSlots, V1RejectsGuestMemfdFlag) {
   TestVm& vm = *vm_;
-  Fd gmem(static_cast<int>(CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
+  UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
   // A daemonised VMM's guest_memfd can land on fd 0, which is what the v1
   // struct's (absent, so zero) guest_memfd field would name.
-  Fd saved(dup(0));
-  ASSERT_TRUE(saved.ok());
+  UniqueFd saved(dup(0));
+  ASSERT_TRUE(saved.valid());
   ASSERT_EQ(dup2(gmem.get(), 0), 0);
   Mapping mem = Anon(2 << 20);
-  long r = SetRegion1(vm.vm(), 1, KVM_MEM_GUEST_MEMFD, 0x200000, 2 << 20, mem.bytes());
+  long r = SetRegion1(vm.vm(), 1, KVM_MEM_GUEST_MEMFD, 0x200000, 2 << 20, mem.data());
   dup2(saved.get(), 0);
   EXPECT_EQ(r, -EINVAL) << "KVM_SET_USER_MEMORY_REGION accepted KVM_MEM_GUEST_MEMFD";
   // Every other flag bit the v1 ioctl has no use for is refused too.
   for (int bit = 2; bit < 16; bit++) {
-    EXPECT_EQ(SetRegion1(vm.vm(), 2, 1u << bit, 0x400000, 2 << 20, mem.bytes()), -EINVAL)
+    EXPECT_EQ(SetRegion1(vm.vm(), 2, 1u << bit, 0x400000, 2 << 20, mem.data()), -EINVAL)
         << "flag bit " << bit;
   }
 }
@@ -150,7 +150,7 @@ TEST_F(GmemSlots, V1RejectsGuestMemfdFlag) {
 class PreFaultTest : public testing::Test {
  protected:
   void SetUp() override {
-    Fd kvm = OpenKvm();
+    UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_PRE_FAULT_MEMORY);
   }
@@ -163,10 +163,10 @@ TEST_F(PreFaultTest, FinishesAfterAMemslotDelete) {
   GMT_ASSERT_VM(vm);
   if (CheckExtension(vm.vm(), KVM_CAP_PRE_FAULT_MEMORY) <= 0) GTEST_SKIP() << "no pre-fault";
   Mapping a = Anon(2 << 20), b = Anon(2 << 20);
-  ASSERT_EQ(SetRegion1(vm.vm(), 1, 0, 0x200000, 2 << 20, a.bytes()), 0);
-  ASSERT_EQ(SetRegion1(vm.vm(), 2, 0, 0x400000, 2 << 20, b.bytes()), 0);
+  ASSERT_EQ(SetRegion1(vm.vm(), 1, 0, 0x200000, 2 << 20, a.data()), 0);
+  ASSERT_EQ(SetRegion1(vm.vm(), 2, 0, 0x400000, 2 << 20, b.data()), 0);
   ASSERT_EQ(PreFaultAll(vm.vcpu(), 0x200000, 4096), 0);
-  ASSERT_EQ(SetRegion1(vm.vm(), 2, 0, 0x400000, 0, b.bytes()), 0);
+  ASSERT_EQ(SetRegion1(vm.vm(), 2, 0, 0x400000, 0, b.data()), 0);
 
   AlarmGuard guard(10);
   auto t0 = Clock::now();
@@ -178,7 +178,7 @@ TEST_F(PreFaultTest, FinishesAfterAMemslotDelete) {
   EXPECT_EQ(size, 0u);
   EXPECT_LT(took, 5.0);
   // And the VM still works: the guest reads what the host wrote.
-  a.bytes()[0] = 0x5a;
+  a.data()[0] = 0x5a;
   auto res = vm.Command(kOpRead, {0x200000});
   ASSERT_TRUE(res.ok) << res.what;
   EXPECT_EQ(res.value & 0xff, 0x5au);
@@ -191,10 +191,11 @@ TEST_F(PreFaultTest, AdvancesExactlyOverUnalignedRanges) {
   // 2 MiB aligned, THP-backed if the host has THP: the mapping may be a
   // hugepage, and the cursor must still stop exactly at the range's end.
   const size_t len = 4 << 20;
-  Mapping raw = Mapping(len + (2 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_TRUE(raw.ok());
+  Mapping raw =
+      Mapping::Map(len + (2 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(raw.valid());
   uint8_t* mem = reinterpret_cast<uint8_t*>(
-      (reinterpret_cast<uintptr_t>(raw.bytes()) + (2 << 20) - 1) & ~((2UL << 20) - 1));
+      (reinterpret_cast<uintptr_t>(raw.data()) + (2 << 20) - 1) & ~((2UL << 20) - 1));
   madvise(mem, len, MADV_HUGEPAGE);
   memset(mem, 1, len);
   ASSERT_EQ(SetRegion1(vm.vm(), 1, 0, 0x400000, len, mem), 0);
@@ -212,7 +213,7 @@ TEST_F(PreFaultTest, AdvancesExactlyOverUnalignedRanges) {
 }
 
 TEST_F(PreFaultTest, PrivateGfnWithoutSlotIsEfault) {
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
   TestVm vm(KVM_X86_SW_PROTECTED_VM);
   GMT_ASSERT_VM(vm);
@@ -229,7 +230,7 @@ TEST_F(PreFaultTest, PrivateGfnWithoutSlotIsEfault) {
 struct ApfVm {
   static constexpr uint64_t kApfArea = 0x3000;  // in the boot slot
   static constexpr uint64_t kPageDir = 0x4000;
-  Fd kvm, vm, vcpu;
+  UniqueFd kvm, vm, vcpu;
   Mapping boot;
   std::string error;
 
@@ -245,10 +246,10 @@ struct ApfVm {
     vm.reset(static_cast<int>(r));
     if ((r = Ioctl(vm.get(), KVM_CREATE_IRQCHIP, 0UL)) < 0) return Fail("KVM_CREATE_IRQCHIP", r);
     boot = Anon(kBootSize);
-    if ((r = SetRegion1(vm.get(), 0, 0, 0, kBootSize, boot.bytes())) < 0)
+    if ((r = SetRegion1(vm.get(), 0, 0, 0, kBootSize, boot.data())) < 0)
       return Fail("boot slot", r);
     // 32-bit paging with one 4 MiB identity page per directory entry.
-    auto* pde = reinterpret_cast<uint32_t*>(boot.bytes() + kPageDir);
+    auto* pde = reinterpret_cast<uint32_t*>(boot.data() + kPageDir);
     for (uint32_t i = 0; i < 1024; i++) pde[i] = (i << 22) | 0x83;
     if ((r = Ioctl(vm.get(), KVM_CREATE_VCPU, 0UL)) < 0) return Fail("KVM_CREATE_VCPU", r);
     vcpu.reset(static_cast<int>(r));
@@ -301,14 +302,14 @@ TEST_F(PreFaultTest, NeverTakesTheAsyncPageFaultPath) {
   if (CheckExtension(v.vm.get(), KVM_CAP_PRE_FAULT_MEMORY) <= 0) GTEST_SKIP() << "no pre-fault";
   UserfaultRegion uffd(2 << 20);
   ASSERT_TRUE(uffd.ok()) << uffd.error();
-  ASSERT_EQ(SetRegion1(v.vm.get(), 1, 0, 0x400000, 2 << 20, uffd.bytes()), 0);
+  ASSERT_EQ(SetRegion1(v.vm.get(), 1, 0, 0x400000, 2 << 20, uffd.data()), 0);
   auto pf_before = ReadStat(v.vcpu.get(), "pf_taken");
 
   std::atomic<bool> resolved{false};
   std::thread resolver([&] {
     uint64_t addr = uffd.WaitFault(5000);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    uffd.Resolve(addr ? addr - reinterpret_cast<uint64_t>(uffd.bytes()) : 0);
+    uffd.Resolve(addr ? addr - reinterpret_cast<uint64_t>(uffd.data()) : 0);
     resolved = true;
   });
   AlarmGuard guard(10);
@@ -318,7 +319,7 @@ TEST_F(PreFaultTest, NeverTakesTheAsyncPageFaultPath) {
   EXPECT_TRUE(resolved.load());
 
   uint32_t reason;
-  memcpy(&reason, v.boot.bytes() + ApfVm::kApfArea, sizeof(reason));
+  memcpy(&reason, v.boot.data() + ApfVm::kApfArea, sizeof(reason));
   EXPECT_EQ(reason, 0u) << "an async #PF 'page not present' token reached the guest";
   kvm_vcpu_events ev = {};
   ASSERT_EQ(Ioctl(v.vcpu.get(), KVM_GET_VCPU_EVENTS, &ev), 0);
@@ -380,14 +381,14 @@ void ExpectVmTypesMatchCreate(int kvm, const char* when) {
 }
 
 TEST(VmTypes, CapabilityMatchesCreate) {
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_KVM(kvm);
   GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_VM_TYPES);
   ExpectVmTypesMatchCreate(kvm.get(), "default");
   // 6.1's tdp_mmu parameter can change while KVM is loaded.
   const char* param = "/sys/module/kvm/parameters/tdp_mmu";
-  Fd p(open(param, O_RDWR | O_CLOEXEC));
-  if (!p.ok()) return;
+  UniqueFd p(open(param, O_RDWR | O_CLOEXEC));
+  if (!p.valid()) return;
   char was = 0;
   ASSERT_EQ(pread(p.get(), &was, 1, 0), 1);
   ASSERT_EQ(pwrite(p.get(), "N", 1, 0), 1);
@@ -405,15 +406,15 @@ TEST_F(GmemSlots, PaddingIgnoredLikeUpstream) {
   args.reserved[5] = 1;
   long fd = Ioctl(vm.vm(), KVM_CREATE_GUEST_MEMFD, &args);
   EXPECT_GE(fd, 0) << "reserved[] of KVM_CREATE_GUEST_MEMFD: " << strerror(static_cast<int>(-fd));
-  Fd gmem(static_cast<int>(fd >= 0 ? fd : CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
+  UniqueFd gmem(static_cast<int>(fd >= 0 ? fd : CreateGuestMemfd(vm.vm(), 2 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
   Mapping mem = Anon(2 << 20);
   kvm_userspace_memory_region2 r = {};
   r.slot = 1;
   r.flags = KVM_MEM_GUEST_MEMFD;
   r.guest_phys_addr = 0x200000;
   r.memory_size = 2 << 20;
-  r.userspace_addr = reinterpret_cast<uint64_t>(mem.bytes());
+  r.userspace_addr = reinterpret_cast<uint64_t>(mem.data());
   r.guest_memfd = static_cast<uint32_t>(gmem.get());
   r.pad1 = 1;
   r.pad2[13] = 1;
@@ -430,8 +431,8 @@ TEST_F(GmemSlots, PaddingIgnoredLikeUpstream) {
 TEST_F(GmemSlots, OneFileRangeBacksOneSlot) {
   // Upstream now answers EEXIST for a range that is already bound, as it
   // does for overlapping memslots; so do we.
-  Fd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 4 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
+  UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 4 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
   ASSERT_EQ(Bind(1, 0x200000, 2 << 20, gmem.get(), 0), 0);
   EXPECT_EQ(Bind(2, 0x800000, 2 << 20, gmem.get(), 0), AlreadyBoundErrno());
   EXPECT_EQ(Bind(2, 0x800000, 2 << 20, gmem.get(), 1 << 20), AlreadyBoundErrno());
@@ -446,15 +447,15 @@ TEST_F(GmemSlots, OneFileRangeBacksOneSlot) {
 TEST_F(GmemSlots, FlagsOnlyUpdateCannotDropTheBinding) {
   // CVE-2025-68810: a flags-only update that cleared KVM_MEM_GUEST_MEMFD
   // left a slot whose private memory pointed at a freed binding.
-  Fd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 2 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
+  UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 2 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
   ASSERT_EQ(Bind(1, 0x200000, 2 << 20, gmem.get(), 0), 0);
   EXPECT_EQ(Bind(1, 0x200000, 2 << 20, gmem.get(), 0, 0), -EINVAL);
   EXPECT_EQ(Bind(1, 0x200000, 2 << 20, gmem.get(), 0, KVM_MEM_LOG_DIRTY_PAGES), -EINVAL);
   EXPECT_EQ(Bind(1, 0x200000, 2 << 20, gmem.get(), 0,
                  KVM_MEM_GUEST_MEMFD | KVM_MEM_LOG_DIRTY_PAGES), -EINVAL);
   EXPECT_EQ(Bind(1, 0x400000, 2 << 20, gmem.get(), 0), -EINVAL) << "move";
-  EXPECT_EQ(SetRegion1(vm_->vm(), 1, 0, 0x200000, 2 << 20, mem_.bytes()), -EINVAL);
+  EXPECT_EQ(SetRegion1(vm_->vm(), 1, 0, 0x200000, 2 << 20, mem_.data()), -EINVAL);
   // Still bound: the range is taken, and it frees on delete.
   EXPECT_EQ(Bind(2, 0x800000, 2 << 20, gmem.get(), 0), AlreadyBoundErrno());
   ASSERT_EQ(Delete(1), 0);
@@ -479,8 +480,8 @@ TEST_F(GmemSlots, DeleteRacesLastClose) {
   printf("delete vs close: %d rounds\n", rounds);
   EXPECT_GT(rounds, 10);
   // The slot id and a fresh file's range are usable again.
-  Fd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 2 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
+  UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 2 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
   EXPECT_EQ(Bind(1, 0x200000, 2 << 20, gmem.get(), 0), 0);
 }
 
@@ -488,8 +489,8 @@ TEST_F(GmemSlots, AttributesOverSmallAndUnalignedSlots) {
   // CVE-2024-26991: the hugepage "mixed" tracking indexed lpage_info past
   // the end of small memslots.  KASAN judges the run.
   if (type_ != KVM_X86_SW_PROTECTED_VM) GTEST_SKIP() << "needs memory attributes";
-  Fd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 8 << 20, 0)));
-  ASSERT_TRUE(gmem.ok());
+  UniqueFd gmem(static_cast<int>(CreateGuestMemfd(vm_->vm(), 8 << 20, 0)));
+  ASSERT_TRUE(gmem.valid());
   struct S {
     uint64_t gpa, size;
   } slots[] = {{0x201000, 4096},     {0x3ff000, 4096},        {0x400000, 3 * 4096},
@@ -515,24 +516,24 @@ TEST_F(GmemSlots, AttributesOverSmallAndUnalignedSlots) {
 TEST(AddressSpaces, PrivateMemoryVmsHaveOne) {
   // A VM with private memory has no SMM address space (upstream: EINVAL
   // for as_id 1); an ordinary VM keeps both.
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_KVM(kvm);
   GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
   Mapping mem = Anon(1 << 20);
   TestVm sw(KVM_X86_SW_PROTECTED_VM);
   GMT_ASSERT_VM(sw);
   EXPECT_EQ(CheckExtension(sw.vm(), KVM_CAP_MULTI_ADDRESS_SPACE), 1);
-  EXPECT_EQ(SetRegion1(sw.vm(), (1u << 16) | 3, 0, 0x400000, 1 << 20, mem.bytes()), -EINVAL);
+  EXPECT_EQ(SetRegion1(sw.vm(), (1u << 16) | 3, 0, 0x400000, 1 << 20, mem.data()), -EINVAL);
   TestVm plain;
   GMT_ASSERT_VM(plain);
   EXPECT_EQ(CheckExtension(plain.vm(), KVM_CAP_MULTI_ADDRESS_SPACE), 2);
-  EXPECT_EQ(SetRegion1(plain.vm(), (1u << 16) | 3, 0, 0x400000, 1 << 20, mem.bytes()), 0);
+  EXPECT_EQ(SetRegion1(plain.vm(), (1u << 16) | 3, 0, 0x400000, 1 << 20, mem.data()), 0);
 }
 
 TEST_F(PreFaultTest, LeavesAPendingExitAlone) {
   // Userspace may pre-fault while it holds an exit it has not handled; a
   // failing pre-fault must not overwrite kvm_run with a memory fault.
-  Fd kvm = OpenKvm();
+  UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
   TestVm vm(KVM_X86_SW_PROTECTED_VM);
   GMT_ASSERT_VM(vm);
@@ -559,8 +560,8 @@ TEST_F(PreFaultTest, RacesWithMemslotDeletion) {
   std::atomic<int> churns{0};
   std::thread churn([&] {
     while (!stop) {
-      SetRegion1(vm.vm(), 1, 0, 0x400000, 4 << 20, mem.bytes());
-      SetRegion1(vm.vm(), 1, 0, 0x400000, 0, mem.bytes());
+      SetRegion1(vm.vm(), 1, 0, 0x400000, 4 << 20, mem.data());
+      SetRegion1(vm.vm(), 1, 0, 0x400000, 0, mem.data());
       churns++;
     }
   });
@@ -593,10 +594,10 @@ TEST_F(PreFaultTest, PoisonedPageWithSigbusBlocked) {
   GMT_ASSERT_VM(vm);
   if (CheckExtension(vm.vm(), KVM_CAP_PRE_FAULT_MEMORY) <= 0) GTEST_SKIP() << "no pre-fault";
   Mapping mem = Anon(1 << 20);
-  memset(mem.bytes(), 1, 1 << 20);
-  if (madvise(mem.bytes() + 4096, 4096, MADV_HWPOISON) != 0)
+  memset(mem.data(), 1, 1 << 20);
+  if (madvise(mem.data() + 4096, 4096, MADV_HWPOISON) != 0)
     GTEST_SKIP() << "MADV_HWPOISON: " << strerror(errno);
-  ASSERT_EQ(SetRegion1(vm.vm(), 1, 0, 0x400000, 1 << 20, mem.bytes()), 0);
+  ASSERT_EQ(SetRegion1(vm.vm(), 1, 0, 0x400000, 1 << 20, mem.data()), 0);
   sigset_t bus, old;
   sigemptyset(&bus);
   sigaddset(&bus, SIGBUS);

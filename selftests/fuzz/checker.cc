@@ -136,7 +136,7 @@ class Checker {
   uint32_t& Priv(uint64_t page, uint64_t dword) { return priv_[(off_ + page) * kDwords + dword]; }
   uint32_t Shared(uint64_t page, uint64_t dword) const {
     uint32_t v;
-    std::memcpy(&v, shared_.bytes() + page * kPage + dword * 4, 4);
+    std::memcpy(&v, shared_.data() + page * kPage + dword * 4, 4);
     return v;
   }
   uint32_t Expected(uint64_t page, uint64_t dword) {
@@ -178,9 +178,9 @@ class Checker {
   ThreadCtx& ctx_;
   const unsigned vmi_;
   std::shared_ptr<VmObj> vm_;
-  gmt::Fd vmfd_, vcpufd_;
+  gmt::UniqueFd vmfd_, vcpufd_;
   std::shared_ptr<GmemObj> gmem_;
-  gmt::Fd gmemfd_;
+  gmt::UniqueFd gmemfd_;
   std::shared_ptr<VcpuObj> vcpu_;
   gmt::Mapping shared_;
   bool bound_ = false;
@@ -264,7 +264,7 @@ bool Checker::NewGmem() {
   std::fill(may_map_.begin(), may_map_.end(), false);
   ticket_ = 0;
   ctx_.Trace("g#" + std::to_string(gmem_->id));
-  return gmemfd_.ok();
+  return gmemfd_.valid();
 }
 
 bool Checker::Bind(uint64_t offset_pages) {
@@ -273,7 +273,7 @@ bool Checker::Bind(uint64_t offset_pages) {
   c.flags = KVM_MEM_GUEST_MEMFD;
   c.gpa = kCheckGpa;
   c.size = kCheckPages * kPage;
-  c.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+  c.hva = reinterpret_cast<uint64_t>(shared_.data());
   c.gmem_offset = offset_pages * kPage;
   c.fd = GmemFd::kOwn;
   c.gmem_id = gmem_->id;
@@ -288,7 +288,7 @@ bool Checker::Unbind() {
   if (!bound_) return true;
   RegionCall c;
   c.slot = kCheckSlot;
-  c.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+  c.hva = reinterpret_cast<uint64_t>(shared_.data());
   bound_ = false;
   if (SetRegion(ctx_, *vm_, vmfd_.get(), c, -1) != 0) return false;
   // Deleting the slot unmapped all of it.
@@ -364,19 +364,19 @@ void Checker::Mismatch(const char* what, uint64_t page, uint64_t dword, uint32_t
 bool Checker::SetUp() {
   vm_ = ctx_.world().Vm(vmi_);
   vmfd_ = vm_->fd.Dup();
-  if (!vmfd_.ok()) {
+  if (!vmfd_.valid()) {
     int err = 0;
     const char* step = "";
     auto fresh = ctx_.world().Replace(vmi_, vm_, &err, &step);
     if (!ctx_.Check(step, err, ExpectCreateVm())) return false;
     vm_ = fresh;
     vmfd_ = vm_->fd.Dup();
-    if (!vmfd_.ok()) return false;  // closed again already
+    if (!vmfd_.valid()) return false;  // closed again already
   }
   ctx_.Trace("vm#" + std::to_string(vm_->id));
-  shared_ =
-      gmt::Mapping(kCheckPages * kPage, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (!shared_.ok()) return false;
+  shared_ = gmt::Mapping::Map(kCheckPages * kPage, PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (!shared_.valid()) return false;
   int err = 0;
   vcpu_ = NewVcpu(ctx_, *vm_, vmfd_.get(), 0, &err);
   if (!vcpu_) return false;
@@ -389,7 +389,7 @@ bool Checker::SetUp() {
 }
 
 void Checker::TearDown() {
-  if (vm_ && vmfd_.ok()) Unbind();
+  if (vm_ && vmfd_.valid()) Unbind();
   // A request at the injector is for this file, which it keeps open.
   ticket_ = 0;
   ready_ = false;
@@ -493,7 +493,7 @@ void Checker::Do(const Step& s) {
       return;
     case kHostWrite: {
       const uint32_t val = NextValue(false);
-      std::memcpy(shared_.bytes() + s.page * kPage + s.dword * 4, &val, 4);
+      std::memcpy(shared_.data() + s.page * kPage + s.dword * 4, &val, 4);
       return;
     }
     case kPreFault: {
@@ -601,8 +601,8 @@ void Checker::OfferPoison(const Step& s) {
     return;
   }
   for (uint64_t d = 0; d < kDwords; d++) Priv(s.page, d) = tag;
-  gmt::Fd file(fcntl(gmemfd_.get(), F_DUPFD_CLOEXEC, 3));
-  if (!file.ok()) {
+  gmt::UniqueFd file(fcntl(gmemfd_.get(), F_DUPFD_CLOEXEC, 3));
+  if (!file.valid()) {
     injector->Unclaim(ticket);
     return;
   }
@@ -620,7 +620,7 @@ void Checker::OfferPoison(const Step& s) {
 void Checker::Run() {
   while (!ctx_.Stopping()) {
     Step s = Draw(ctx_.rng);
-    if (!ready_ || vm_ != ctx_.world().Vm(vmi_) || !bound_ || !gmemfd_.ok()) {
+    if (!ready_ || vm_ != ctx_.world().Vm(vmi_) || !bound_ || !gmemfd_.valid()) {
       // (Re)build the region, on the VM that is current now.
       ctx_.Begin("chk_setup", "vm" + std::to_string(vmi_), 0);
       TearDown();

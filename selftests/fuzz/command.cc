@@ -215,7 +215,7 @@ CommandEnd RunCommand(ThreadCtx& ctx, VcpuObj& vcpu, int fd, int vm_fd, const Co
     stop.exit_reason = res.exit_reason;
     stop.signalled = w.signalled();
     if (res.exit_reason == KVM_EXIT_MEMORY_FAULT) {
-      gmt::MemoryFault f = gmt::ReadMemoryFault(run);
+      gmem_memory_fault_exit f = gmem_read_memory_fault(run);
       stop.fault_flags = f.flags;
       stop.fault_gpa = f.gpa;
       stop.fault_size = f.size;

@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "selftests/lib/uapi.h"
+#include "common/uapi/kvm.h"
 
 namespace fuzz {
 namespace {

@@ -315,11 +315,11 @@ void DrawGuest(Rng& r, Op& op) {
 // The VM an op names, with the caller's own dup of its fd in |fd| if
 // |need_fd|.  A closed VM is replaced if the op says so; nullptr if the op
 // cannot go on.
-std::shared_ptr<VmObj> TakeVm(ThreadCtx& ctx, const Op& op, bool need_fd, gmt::Fd* fd) {
+std::shared_ptr<VmObj> TakeVm(ThreadCtx& ctx, const Op& op, bool need_fd, gmt::UniqueFd* fd) {
   auto vm = ctx.world().Vm(op.vm);
   if (!need_fd) return vm;
   *fd = vm->fd.Dup();
-  if (fd->ok()) return vm;
+  if (fd->valid()) return vm;
   if (!op.revive) return nullptr;
   int err = 0;
   const char* step = "";
@@ -327,7 +327,7 @@ std::shared_ptr<VmObj> TakeVm(ThreadCtx& ctx, const Op& op, bool need_fd, gmt::F
   if (!ctx.Check(step, err, ExpectCreateVm())) return nullptr;
   ctx.Trace("vm#" + std::to_string(fresh->id) + " replaces closed vm#" + std::to_string(vm->id));
   *fd = fresh->fd.Dup();
-  return fd->ok() ? fresh : nullptr;
+  return fd->valid() ? fresh : nullptr;
 }
 
 template <typename T, size_t N>
@@ -360,7 +360,7 @@ void Install(ThreadCtx& ctx, VmObj& vm, std::array<std::shared_ptr<T>, N>& table
 int Errno(long r) { return r < 0 ? static_cast<int>(-r) : 0; }
 
 void GmemCreate(ThreadCtx& ctx, const Op& op) {
-  gmt::Fd vmfd;
+  gmt::UniqueFd vmfd;
   auto vm = TakeVm(ctx, op, true, &vmfd);
   if (!vm) return ctx.End("skip:vm-closed");
   GmemCall c{op.size, op.flags, op.pads};
@@ -372,7 +372,7 @@ void GmemCreate(ThreadCtx& ctx, const Op& op) {
     return ctx.End(ErrName(Errno(r)));
   ctx.Trace("g#" + std::to_string(g->id));
   // Its size is what was asked for, and fixed.
-  gmt::Fd fd = g->fd.Dup();
+  gmt::UniqueFd fd = g->fd.Dup();
   struct stat st = {};
   if (fstat(fd.get(), &st) != 0 || static_cast<uint64_t>(st.st_size) != c.size)
     ctx.Fail("fstat(guest_memfd)", "st_size " + Hex(c.size), Hex(st.st_size),
@@ -410,8 +410,8 @@ void CloseOp(ThreadCtx& ctx, const Op& op) {
 void Falloc(ThreadCtx& ctx, const Op& op) {
   auto vm = ctx.world().Vm(op.vm);
   auto g = Entry(*vm, vm->gmems, op.gmem);
-  gmt::Fd fd = g ? g->fd.Dup() : gmt::Fd();
-  if (!fd.ok()) return ctx.End("skip:no-gmem");
+  gmt::UniqueFd fd = g ? g->fd.Dup() : gmt::UniqueFd();
+  if (!fd.valid()) return ctx.End("skip:no-gmem");
   ctx.Trace("g#" + std::to_string(g->id) + " size " + Hex(g->size));
   FallocCall c{op.mode, op.foff, op.flen};
   SignalWindow w(ctx.timer, ctx.TakeNoise(), microseconds(0));
@@ -428,14 +428,14 @@ std::mutex fd0_mu;
 
 // Resolves what the op's guest_memfd field should refer to; |hold| keeps
 // the fd open for the call.  False if the object is not there.
-bool ResolveGmemFd(ThreadCtx& ctx, const Op& op, VmObj& vm, int vmfd, RegionCall& c, gmt::Fd& hold,
-                   int* fd) {
+bool ResolveGmemFd(ThreadCtx& ctx, const Op& op, VmObj& vm, int vmfd, RegionCall& c,
+                   gmt::UniqueFd& hold, int* fd) {
   c.fd = op.fd;
   switch (op.fd) {
     case GmemFd::kOwn: {
       auto g = Entry(vm, vm.gmems, op.gmem);
       if (g) hold = g->fd.Dup();
-      if (!hold.ok()) return false;
+      if (!hold.valid()) return false;
       c.gmem_id = g->id;
       c.gmem_size = g->size;
       ctx.Trace("g#" + std::to_string(g->id) + " size " + Hex(g->size));
@@ -449,7 +449,7 @@ bool ResolveGmemFd(ThreadCtx& ctx, const Op& op, VmObj& vm, int vmfd, RegionCall
       if (other.get() == &vm) return false;
       auto g = Entry(*other, other->gmems, op.gmem);
       if (g) hold = g->fd.Dup();
-      if (!hold.ok()) return false;
+      if (!hold.valid()) return false;
       ctx.Trace("foreign g#" + std::to_string(g->id));
       *fd = hold.get();
       return true;
@@ -468,10 +468,10 @@ bool ResolveGmemFd(ThreadCtx& ctx, const Op& op, VmObj& vm, int vmfd, RegionCall
 }
 
 void SlotOp(ThreadCtx& ctx, const Op& op) {
-  gmt::Fd vmfd;
+  gmt::UniqueFd vmfd;
   auto vm = TakeVm(ctx, op, true, &vmfd);
   if (!vm) return ctx.End("skip:vm-closed");
-  const uint64_t base = reinterpret_cast<uint64_t>(vm->shared.bytes());
+  const uint64_t base = reinterpret_cast<uint64_t>(vm->shared.data());
   RegionCall c;
   c.slot = op.slot;
   c.flags = op.flags;
@@ -480,7 +480,7 @@ void SlotOp(ThreadCtx& ctx, const Op& op) {
   c.hva = op.hva_abs ? op.hva : base + op.hva;
   c.gmem_offset = op.offset;
   c.pads = op.pads;
-  gmt::Fd hold;
+  gmt::UniqueFd hold;
   int gmem_fd = -1;
 
   if (op.kind == OpKind::kSlotMove || op.kind == OpKind::kSlotFlags) {
@@ -523,7 +523,7 @@ void SlotOp(ThreadCtx& ctx, const Op& op) {
 }
 
 void AttrOp(ThreadCtx& ctx, const Op& op) {
-  gmt::Fd vmfd;
+  gmt::UniqueFd vmfd;
   auto vm = TakeVm(ctx, op, true, &vmfd);
   if (!vm) return ctx.End("skip:vm-closed");
   AttrCall c{op.gpa, op.size, op.attrs, op.aflags};
@@ -538,8 +538,8 @@ void AttrOp(ThreadCtx& ctx, const Op& op) {
 void PreFaultOp(ThreadCtx& ctx, const Op& op) {
   auto vm = ctx.world().Vm(op.vm);
   auto v = Entry(*vm, vm->vcpus, op.vcpu);
-  gmt::Fd fd = v ? v->fd.Dup() : gmt::Fd();
-  if (!fd.ok()) return ctx.End("skip:no-vcpu");
+  gmt::UniqueFd fd = v ? v->fd.Dup() : gmt::UniqueFd();
+  if (!fd.valid()) return ctx.End("skip:no-vcpu");
   ctx.Trace("vcpu#" + std::to_string(v->id));
   // Not between the exits of another thread's guest command: the
   // pre-fault would overwrite the exit that command is handling.
@@ -684,7 +684,7 @@ std::shared_ptr<VcpuObj> NewVcpu(ThreadCtx& ctx, VmObj& vm, int vmfd, unsigned v
 namespace {
 
 void VcpuCreate(ThreadCtx& ctx, const Op& op) {
-  gmt::Fd vmfd;
+  gmt::UniqueFd vmfd;
   auto vm = TakeVm(ctx, op, true, &vmfd);
   if (!vm) return ctx.End("skip:vm-closed");
   int err = 0;
@@ -695,12 +695,12 @@ void VcpuCreate(ThreadCtx& ctx, const Op& op) {
 }
 
 void GuestCmd(ThreadCtx& ctx, const Op& op) {
-  gmt::Fd vmfd;
+  gmt::UniqueFd vmfd;
   auto vm = TakeVm(ctx, op, true, &vmfd);
   if (!vm) vm = ctx.world().Vm(op.vm);  // its vCPUs may still run
   auto v = Entry(*vm, vm->vcpus, op.vcpu);
   if (!v) {
-    if (!vmfd.ok()) return ctx.End("skip:no-vcpu");
+    if (!vmfd.valid()) return ctx.End("skip:no-vcpu");
     int err = 0;
     v = NewVcpu(ctx, *vm, vmfd.get(), 0, &err);
     if (!v) return ctx.End("vcpu:" + ErrName(err));
@@ -708,10 +708,10 @@ void GuestCmd(ThreadCtx& ctx, const Op& op) {
   }
   std::unique_lock<std::mutex> busy(v->busy, std::try_to_lock);
   if (!busy.owns_lock()) return ctx.End("skip:busy");
-  gmt::Fd fd = v->fd.Dup();
-  if (!fd.ok()) return ctx.End("skip:vcpu-closed");
+  gmt::UniqueFd fd = v->fd.Dup();
+  if (!fd.valid()) return ctx.End("skip:vcpu-closed");
   ctx.Trace("vcpu#" + std::to_string(v->id));
-  CommandEnd end = RunCommand(ctx, *v, fd.get(), vmfd.ok() ? vmfd.get() : -1, op.cmd, op.policy);
+  CommandEnd end = RunCommand(ctx, *v, fd.get(), vmfd.valid() ? vmfd.get() : -1, op.cmd, op.policy);
   if (end.mmio || end.faults || end.signals)
     ctx.Trace("mmio " + std::to_string(end.mmio) + " faults " + std::to_string(end.faults) +
               " signals " + std::to_string(end.signals));

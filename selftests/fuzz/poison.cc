@@ -64,12 +64,12 @@ uint64_t MsSince(Clock::time_point start) {
 
 // The first pfn past the end of /proc/kpageflags, or 0.
 uint64_t KpageflagsEnd() {
-  gmt::Fd f(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
+  gmt::UniqueFd f(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
   uint64_t word;
   auto has = [&](uint64_t pfn) {
     return pread(f.get(), &word, sizeof(word), static_cast<off_t>(pfn * 8)) == sizeof(word);
   };
-  if (!f.ok() || !has(0)) return 0;
+  if (!f.valid() || !has(0)) return 0;
   uint64_t lo = 0, hi = 1;  // has(lo), !has(hi) once the first loop ends
   while (has(hi)) {
     lo = hi;
@@ -150,7 +150,7 @@ void Poisoner::Unclaim(uint64_t ticket) {
   if (claimed_ == ticket && !submitted_) claimed_ = 0;
 }
 
-void Poisoner::Submit(uint64_t ticket, uint32_t tag, gmt::Fd gmem, std::string what) {
+void Poisoner::Submit(uint64_t ticket, uint32_t tag, gmt::UniqueFd gmem, std::string what) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || claimed_ != ticket) {
     results_[ticket] = Result::kNotPoisoned;

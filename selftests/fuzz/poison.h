@@ -53,7 +53,7 @@ class Poisoner {
   // Asks for the page filled with |tag|, of the guest_memfd |gmem| (a dup
   // the injector keeps until it is done), to be poisoned.  |what| describes
   // the page for the journal.
-  void Submit(uint64_t ticket, uint32_t tag, gmt::Fd gmem, std::string what);
+  void Submit(uint64_t ticket, uint32_t tag, gmt::UniqueFd gmem, std::string what);
   // kPoisoned: memory failure was injected into the page (it is poisoned,
   // or the run is failing); kNotPoisoned: nothing was injected.
   Result Poll(uint64_t ticket);
@@ -82,7 +82,7 @@ class Poisoner {
   uint64_t claimed_ = 0;  // the ticket in flight, 0: idle
   bool submitted_ = false;
   uint32_t tag_ = 0;
-  gmt::Fd gmem_;
+  gmt::UniqueFd gmem_;
   std::string what_;
   std::map<uint64_t, Result> results_;
 };

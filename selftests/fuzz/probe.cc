@@ -22,17 +22,17 @@ unsigned PhysBits() {
 }  // namespace
 
 std::string ProbeKernel(Env* env) {
-  gmt::Fd kvm = gmt::OpenKvm();
-  if (!kvm.ok()) return std::string("/dev/kvm: ") + std::strerror(errno);
+  gmt::UniqueFd kvm = gmt::OpenKvm();
+  if (!kvm.valid()) return std::string("/dev/kvm: ") + std::strerror(errno);
   for (long cap : {KVM_CAP_USER_MEMORY2, KVM_CAP_GUEST_MEMFD, KVM_CAP_MEMORY_ATTRIBUTES}) {
     if (gmt::CheckExtension(kvm.get(), cap) <= 0)
       return "capability " + std::to_string(cap) + " is missing";
   }
   if (!gmt::VmTypeSupported(kvm.get(), KVM_X86_SW_PROTECTED_VM))
     return "VM type KVM_X86_SW_PROTECTED_VM is not supported";
-  gmt::Fd vm(static_cast<int>(
+  gmt::UniqueFd vm(static_cast<int>(
       gmt::Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
-  if (!vm.ok()) return std::string("KVM_CREATE_VM(SW_PROTECTED): ") + std::strerror(errno);
+  if (!vm.valid()) return std::string("KVM_CREATE_VM(SW_PROTECTED): ") + std::strerror(errno);
   env->prefault_cap = gmt::CheckExtension(vm.get(), KVM_CAP_PRE_FAULT_MEMORY) > 0;
   long flags = gmt::CheckExtension(vm.get(), KVM_CAP_GUEST_MEMFD_FLAGS);
   env->gmem_flags = flags > 0 ? static_cast<uint64_t>(flags) : 0;

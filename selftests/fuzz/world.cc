@@ -11,34 +11,35 @@
 
 namespace fuzz {
 
-gmt::Fd Handle::Dup() const {
+gmt::UniqueFd Handle::Dup() const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!fd_.ok()) return gmt::Fd();
+  if (!fd_.valid()) return gmt::UniqueFd();
   // Above 2: fd 0 is reserved for the KVM_SET_USER_MEMORY_REGION calls.
-  return gmt::Fd(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 3));
+  return gmt::UniqueFd(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 3));
 }
 
 int Handle::Close() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!fd_.ok()) return -1;
+  if (!fd_.valid()) return -1;
   return close(fd_.release()) == 0 ? 0 : errno;
 }
 
 bool Handle::closed() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return !fd_.ok();
+  return !fd_.valid();
 }
 
 World::World(const Env& env, unsigned nvms, uint64_t seed) : env_(env) {
   kvm_ = gmt::OpenKvm();
-  if (!kvm_.ok()) {
+  if (!kvm_.valid()) {
     error_ = std::string("/dev/kvm: ") + std::strerror(errno);
     return;
   }
   run_size_ = gmt::Ioctl(kvm_.get(), KVM_GET_VCPU_MMAP_SIZE, 0UL);
   devnull_.reset(open("/dev/null", O_RDWR | O_CLOEXEC));
   memfd_.reset(static_cast<int>(syscall(SYS_memfd_create, "gmem_fuzz", MFD_CLOEXEC)));
-  if (run_size_ <= 0 || !devnull_.ok() || !memfd_.ok() || ftruncate(memfd_.get(), 1 << 20) != 0) {
+  if (run_size_ <= 0 || !devnull_.valid() || !memfd_.valid() ||
+      ftruncate(memfd_.get(), 1 << 20) != 0) {
     error_ = "setting up /dev/null, a memfd and the kvm_run size failed";
     return;
   }
@@ -63,19 +64,19 @@ long World::NewVm(std::shared_ptr<VmObj>* out) {
   long r =
       gmt::Ioctl(kvm_.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM));
   if (r < 0) return r;
-  auto vm = std::make_shared<VmObj>(NextId(), gmt::Fd(static_cast<int>(r)));
-  gmt::Fd fd = vm->fd.Dup();
+  auto vm = std::make_shared<VmObj>(NextId(), gmt::UniqueFd(static_cast<int>(r)));
+  gmt::UniqueFd fd = vm->fd.Dup();
   vm->boot =
-      gmt::Mapping(gmt::kBootSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  vm->shared = gmt::Mapping(kSharedBytes, PROT_READ | PROT_WRITE,
-                            MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (!fd.ok() || !vm->boot.ok() || !vm->shared.ok()) return -ENOMEM;
+      gmt::Mapping::Map(gmt::kBootSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  vm->shared = gmt::Mapping::Map(kSharedBytes, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (!fd.valid() || !vm->boot.valid() || !vm->shared.valid()) return -ENOMEM;
   r = gmt::InstallGuest(fd.get(), vm->boot);
   if (r < 0) return r;
   SlotState boot;
   boot.gpa = gmt::kBootGpa;
   boot.size = gmt::kBootSize;
-  boot.hva = reinterpret_cast<uint64_t>(vm->boot.bytes());
+  boot.hva = reinterpret_cast<uint64_t>(vm->boot.data());
   vm->slots.Set(gmt::kBootSlot, boot);
   *out = std::move(vm);
   return 0;
@@ -83,7 +84,7 @@ long World::NewVm(std::shared_ptr<VmObj>* out) {
 
 long World::Populate(VmObj& vm, uint64_t seed, const char** step) {
   Rng rng(seed, 0x5eed);
-  gmt::Fd fd = vm.fd.Dup();
+  gmt::UniqueFd fd = vm.fd.Dup();
   *step = "KVM_CREATE_GUEST_MEMFD";
   for (unsigned i = 0; i < kGmemsPerVm; i++) {
     long r = CreateGmem(fd.get(), rng.Range(64, 512) * kPage, 0, false, &vm.gmems[i]);
@@ -100,13 +101,13 @@ long World::Populate(VmObj& vm, uint64_t seed, const char** step) {
   *step = "KVM_SET_USER_MEMORY_REGION2";
   for (uint32_t i = 0; i < 2; i++) {
     const GmemObj& g = *vm.gmems[i];
-    gmt::Fd gfd = g.fd.Dup();
+    gmt::UniqueFd gfd = g.fd.Dup();
     gmt::Region2 r;
     r.slot = 1 + i;
     r.flags = KVM_MEM_GUEST_MEMFD;
     r.gpa = kWindowGpa + i * (kWindowPages / 2) * kPage;
     r.size = 64 * kPage;
-    r.hva = reinterpret_cast<uint64_t>(vm.shared.bytes()) + r.gpa - kWindowGpa;
+    r.hva = reinterpret_cast<uint64_t>(vm.shared.data()) + r.gpa - kWindowGpa;
     r.gmem_fd = gfd.get();
     long e = gmt::SetRegion2(fd.get(), r);
     if (e < 0) return e;
@@ -151,9 +152,9 @@ long World::CreateGmem(int vm_fd, uint64_t size, uint64_t flags, bool reserved,
   if (reserved) args.reserved[5] = 1;
   long r = gmt::Ioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, &args);
   if (r < 0) return r;
-  gmt::Fd fd(static_cast<int>(r));
+  gmt::UniqueFd fd(static_cast<int>(r));
   // Move it above fd 2, where every object the fuzzer owns lives.
-  if (fd.get() < 3) fd = gmt::Fd(fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
+  if (fd.get() < 3) fd = gmt::UniqueFd(fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
   *out = std::make_shared<GmemObj>(NextId(), size, std::move(fd));
   return 0;
 }
@@ -163,10 +164,10 @@ long World::CreateVcpu(int vm_fd, uint64_t vcpu_id, std::shared_ptr<VcpuObj>* ou
   *step = "KVM_CREATE_VCPU";
   long r = gmt::Ioctl(vm_fd, KVM_CREATE_VCPU, static_cast<unsigned long>(vcpu_id));
   if (r < 0) return r;
-  gmt::Fd fd(static_cast<int>(r));
+  gmt::UniqueFd fd(static_cast<int>(r));
   *step = "mmap(kvm_run)";
-  gmt::Mapping run(run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (!run.ok()) return -errno;
+  gmt::Mapping run = gmt::Mapping::Map(run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (!run.valid()) return -errno;
   *step = "KVM_SET_SREGS/KVM_SET_REGS";
   r = gmt::EnterGuest(fd.get());
   if (r < 0) return r;

@@ -36,20 +36,20 @@ constexpr uint32_t kMaxFuzzSlot = 12;  // fuzz threads use slot ids 1..12
 
 class Handle {
  public:
-  explicit Handle(gmt::Fd fd) : fd_(std::move(fd)) {}
+  explicit Handle(gmt::UniqueFd fd) : fd_(std::move(fd)) {}
   // A private duplicate for one op; invalid once Close() ran.
-  gmt::Fd Dup() const;
+  gmt::UniqueFd Dup() const;
   // Closes the fd.  Returns close()'s errno, or -1 if it was closed already.
   int Close();
   bool closed() const;
 
  private:
   mutable std::mutex mu_;
-  gmt::Fd fd_;
+  gmt::UniqueFd fd_;
 };
 
 struct GmemObj {
-  GmemObj(uint64_t id, uint64_t size, gmt::Fd fd) : id(id), size(size), fd(std::move(fd)) {}
+  GmemObj(uint64_t id, uint64_t size, gmt::UniqueFd fd) : id(id), size(size), fd(std::move(fd)) {}
   const uint64_t id;
   const uint64_t size;
   Handle fd;
@@ -63,9 +63,9 @@ inline int64_t SteadyNs() {
 }
 
 struct VcpuObj {
-  VcpuObj(uint64_t id, uint64_t vcpu_id, gmt::Fd fd, gmt::Mapping run)
+  VcpuObj(uint64_t id, uint64_t vcpu_id, gmt::UniqueFd fd, gmt::Mapping run)
       : id(id), vcpu_id(vcpu_id), fd(std::move(fd)), run_map(std::move(run)) {}
-  kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map.bytes()); }
+  kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map.data()); }
   const uint64_t id;
   const uint64_t vcpu_id;
   Handle fd;
@@ -85,7 +85,7 @@ struct VcpuObj {
 
 class VmObj {
  public:
-  VmObj(uint64_t id, gmt::Fd fd) : id(id), fd(std::move(fd)) {}
+  VmObj(uint64_t id, gmt::UniqueFd fd) : id(id), fd(std::move(fd)) {}
   const uint64_t id;
   Handle fd;
   gmt::Mapping boot;    // the guest's code, slot 0
@@ -141,7 +141,7 @@ class World {
   long Populate(VmObj& vm, uint64_t seed, const char** step);
 
   const Env env_;
-  gmt::Fd kvm_, devnull_, memfd_;
+  gmt::UniqueFd kvm_, devnull_, memfd_;
   long run_size_ = 0;
   std::atomic<uint64_t> next_id_{0};
   std::mutex mu_;

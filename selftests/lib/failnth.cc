@@ -16,8 +16,8 @@ constexpr char kNth[] = "/proc/thread-self/fail-nth";
 constexpr char kMakeItFail[] = "/proc/thread-self/make-it-fail";
 
 bool Put(const std::string& path, const char* value) {
-  Fd f(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!f.ok()) return false;
+  UniqueFd f(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!f.valid()) return false;
   ssize_t n = write(f.get(), value, strlen(value));
   return n == static_cast<ssize_t>(strlen(value));
 }
@@ -25,7 +25,7 @@ bool Put(const std::string& path, const char* value) {
 // The thread's make-it-fail, opened while allocations still succeed: once
 // every allocation fails, opening it would fail too.  One per thread.
 int MakeItFailFd() {
-  thread_local Fd fd(open(kMakeItFail, O_WRONLY | O_CLOEXEC));
+  thread_local UniqueFd fd(open(kMakeItFail, O_WRONLY | O_CLOEXEC));
   return fd.get();
 }
 
@@ -83,8 +83,8 @@ bool FailNthDisarm() {
     persistent_armed = false;
   }
   char buf[16] = {};
-  Fd f(open(kNth, O_RDWR | O_CLOEXEC));
-  if (!f.ok()) return false;
+  UniqueFd f(open(kNth, O_RDWR | O_CLOEXEC));
+  if (!f.valid()) return false;
   ssize_t n = read(f.get(), buf, sizeof(buf) - 1);
   Put(kNth, "0");
   return n > 0 && atoi(buf) == 0;

@@ -34,8 +34,8 @@ std::string HwpoisonUnavailable() {
   if (access(kInject, W_OK) != 0) return std::string(kInject) + ": " + strerror(errno);
   if (access("/proc/kpageflags", R_OK) != 0)
     return std::string("/proc/kpageflags: ") + strerror(errno);
-  Fd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
-  if (!mem.ok()) return std::string("/dev/mem: ") + strerror(errno);
+  UniqueFd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
+  if (!mem.valid()) return std::string("/dev/mem: ") + strerror(errno);
   return "";
 }
 
@@ -47,9 +47,9 @@ std::vector<uint64_t> FindPagesFilledWithIn(uint32_t value, uint64_t first, uint
                                             const std::atomic<bool>* stop,
                                             std::vector<uint64_t>* candidates) {
   std::vector<uint64_t> found;
-  Fd flags(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
-  Fd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
-  if (!flags.ok() || !mem.ok()) return found;
+  UniqueFd flags(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
+  UniqueFd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
+  if (!flags.valid() || !mem.valid()) return found;
   uint32_t want[16];
   for (uint32_t& w : want) w = value;
   static thread_local uint64_t buf[8192];
@@ -77,10 +77,10 @@ std::vector<uint64_t> FindPagesFilledWithIn(uint32_t value, uint64_t first, uint
 }
 
 bool PageFilledWith(uint64_t pfn, uint32_t value) {
-  Fd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
+  UniqueFd mem(open("/dev/mem", O_RDONLY | O_CLOEXEC));
   static thread_local uint32_t got[4096 / 4];
-  if (!mem.ok() || pread(mem.get(), got, sizeof(got), static_cast<off_t>(pfn << 12)) !=
-                       static_cast<ssize_t>(sizeof(got)))
+  if (!mem.valid() || pread(mem.get(), got, sizeof(got), static_cast<off_t>(pfn << 12)) !=
+                          static_cast<ssize_t>(sizeof(got)))
     return false;
   for (uint32_t w : got)
     if (w != value) return false;
@@ -88,17 +88,17 @@ bool PageFilledWith(uint64_t pfn, uint32_t value) {
 }
 
 uint64_t PageFlags(uint64_t pfn) {
-  Fd flags(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
+  UniqueFd flags(open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
   uint64_t f;
-  if (!flags.ok() || pread(flags.get(), &f, sizeof(f), pfn * 8) != sizeof(f)) return ~0ULL;
+  if (!flags.valid() || pread(flags.get(), &f, sizeof(f), pfn * 8) != sizeof(f)) return ~0ULL;
   return f;
 }
 
 bool PagePoisoned(uint64_t pfn) { return PageFlags(pfn) & kKpfHwpoison; }
 
 int InjectMemoryFailure(uint64_t pfn) {
-  Fd f(open(kInject, O_WRONLY | O_CLOEXEC));
-  if (!f.ok()) return -errno;
+  UniqueFd f(open(kInject, O_WRONLY | O_CLOEXEC));
+  if (!f.valid()) return -errno;
   char buf[32];
   int len = snprintf(buf, sizeof(buf), "%#llx", static_cast<unsigned long long>(pfn));
   if (write(f.get(), buf, len) != len) return -errno;

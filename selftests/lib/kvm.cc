@@ -10,13 +10,6 @@ extern "C" const uint8_t gmt_guest_start[], gmt_guest_end[];
 
 namespace gmt {
 
-Mapping::Mapping(size_t len, int prot, int flags, int fd, off_t off)
-    : addr_(mmap(nullptr, len, prot, flags, fd, off)), len_(len) {}
-
-Mapping::~Mapping() {
-  if (addr_ != MAP_FAILED) munmap(addr_, len_);
-}
-
 long Ioctl(int fd, unsigned long req, const void* arg) {
   long r = ioctl(fd, req, arg);
   return r < 0 ? -errno : r;
@@ -27,7 +20,7 @@ long Ioctl(int fd, unsigned long req, unsigned long arg) {
   return r < 0 ? -errno : r;
 }
 
-Fd OpenKvm() { return Fd(open("/dev/kvm", O_RDWR | O_CLOEXEC)); }
+UniqueFd OpenKvm() { return UniqueFd(open("/dev/kvm", O_RDWR | O_CLOEXEC)); }
 
 long CheckExtension(int fd, long cap) {
   return Ioctl(fd, KVM_CHECK_EXTENSION, static_cast<unsigned long>(cap));
@@ -89,12 +82,12 @@ kvm_segment FlatSegment(uint16_t selector, uint8_t type) {
 
 long InstallGuest(int vm, const Mapping& boot) {
   constexpr uint64_t kCodeOffset = kCodeGpa - kBootGpa;
-  std::memcpy(boot.bytes() + kCodeOffset, gmt_guest_start, gmt_guest_end - gmt_guest_start);
+  std::memcpy(boot.data() + kCodeOffset, gmt_guest_start, gmt_guest_end - gmt_guest_start);
   kvm_userspace_memory_region region = {};
   region.slot = kBootSlot;
   region.guest_phys_addr = kBootGpa;
   region.memory_size = kBootSize;
-  region.userspace_addr = reinterpret_cast<uint64_t>(boot.bytes());
+  region.userspace_addr = reinterpret_cast<uint64_t>(boot.data());
   return Ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region);
 }
 
@@ -115,7 +108,7 @@ long EnterGuest(int vcpu) {
 
 TestVm::TestVm(unsigned type) {
   kvm_ = OpenKvm();
-  if (!kvm_.ok()) {
+  if (!kvm_.valid()) {
     error_ = std::string("/dev/kvm: ") + std::strerror(errno);
     return;
   }
@@ -126,8 +119,8 @@ TestVm::TestVm(unsigned type) {
   }
   vm_.reset(static_cast<int>(r));
 
-  boot_ = Mapping(kBootSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (!boot_.ok()) {
+  boot_ = Mapping::Map(kBootSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (!boot_.valid()) {
     error_ = Errno("mmap boot slot", -errno);
     return;
   }
@@ -148,8 +141,8 @@ TestVm::TestVm(unsigned type) {
     error_ = Errno("KVM_GET_VCPU_MMAP_SIZE", run_size);
     return;
   }
-  run_map_ = Mapping(run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_.get(), 0);
-  if (!run_map_.ok()) {
+  run_map_ = Mapping::Map(run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_.get(), 0);
+  if (!run_map_.valid()) {
     error_ = Errno("mmap kvm_run", -errno);
     return;
   }
@@ -192,13 +185,6 @@ CommandResult GuestChannel::Run(int vcpu, kvm_run* r) {
   }
   res.what = "guest did not answer within 64 exits";
   return res;
-}
-
-MemoryFault ReadMemoryFault(const kvm_run* run) {
-  MemoryFault f;
-  // The exit union starts where the hw member does.
-  std::memcpy(&f, &run->hw, sizeof(f));
-  return f;
 }
 
 bool GuestRipInCode(uint64_t rip) {

@@ -3,72 +3,25 @@
 // tests poke at.  Failures return -errno so tests can assert exact errnos.
 #pragma once
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <utility>
 
-#include "selftests/lib/uapi.h"
+#include "common/fd.h"
+#include "common/uapi/kvm.h"
 
 namespace gmt {
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  // Gives up ownership without closing, e.g. to close() and check it.
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-class Mapping {
- public:
-  Mapping() = default;
-  Mapping(size_t len, int prot, int flags, int fd, off_t off);
-  Mapping(Mapping&& o) noexcept
-      : addr_(std::exchange(o.addr_, MAP_FAILED)), len_(o.len_) {}
-  Mapping& operator=(Mapping&& o) noexcept {
-    std::swap(addr_, o.addr_);
-    std::swap(len_, o.len_);
-    return *this;
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping();
-  bool ok() const { return addr_ != MAP_FAILED; }
-  uint8_t* bytes() const { return static_cast<uint8_t*>(addr_); }
-  size_t size() const { return len_; }
-
- private:
-  void* addr_ = MAP_FAILED;
-  size_t len_ = 0;
-};
+using common::Mapping;
+using common::UniqueFd;
 
 // -errno of the last failing call, or the call's non-negative result.
 long Ioctl(int fd, unsigned long req, const void* arg);
 long Ioctl(int fd, unsigned long req, unsigned long arg);
 
-// /dev/kvm, or an invalid Fd if it cannot be opened.
-Fd OpenKvm();
+// /dev/kvm, or an invalid UniqueFd if it cannot be opened.
+UniqueFd OpenKvm();
 long CheckExtension(int fd, long cap);
 // True when KVM_CAP_VM_TYPES lists |type|.
 bool VmTypeSupported(int kvm, unsigned type);
@@ -150,9 +103,7 @@ class TestVm {
   int kvm() const { return kvm_.get(); }
   int vm() const { return vm_.get(); }
   int vcpu() const { return vcpu_.get(); }
-  kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map_.bytes()); }
-  // Closes the VM fd (the vCPU keeps the VM alive until it is closed too).
-  void CloseVmFd() { vm_.reset(); }
+  kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map_.data()); }
   void CloseVcpu() {
     run_map_ = Mapping();
     vcpu_.reset();
@@ -169,16 +120,10 @@ class TestVm {
   Result Resume() { return channel_.Run(vcpu_.get(), run()); }
 
  private:
-  Fd kvm_, vm_, vcpu_;
+  UniqueFd kvm_, vm_, vcpu_;
   Mapping boot_, run_map_;
   GuestChannel channel_;
   std::string error_;
 };
-
-// Memory-fault exit payload (kvm_run.memory_fault upstream).
-struct MemoryFault {
-  uint64_t flags, gpa, size;
-};
-MemoryFault ReadMemoryFault(const kvm_run* run);
 
 }  // namespace gmt

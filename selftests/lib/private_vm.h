@@ -22,7 +22,7 @@ class PrivateVmTest : public testing::Test {
   static constexpr uint32_t kSlot = 1;
 
   void SetUp() override {
-    Fd kvm = OpenKvm();
+    UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_GUEST_MEMFD);
     GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES);
@@ -30,9 +30,9 @@ class PrivateVmTest : public testing::Test {
     vm_ = std::make_unique<TestVm>(KVM_X86_SW_PROTECTED_VM);
     ASSERT_TRUE(vm_->ok()) << vm_->error();
     gmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, 0)));
-    ASSERT_TRUE(gmem_.ok());
-    shared_ = Mapping(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    ASSERT_TRUE(shared_.ok());
+    ASSERT_TRUE(gmem_.valid());
+    shared_ = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(shared_.valid());
     ASSERT_EQ(SetRegion2(vm_->vm(), DataSlot()), 0);
   }
 
@@ -43,7 +43,7 @@ class PrivateVmTest : public testing::Test {
     r.flags = KVM_MEM_GUEST_MEMFD;
     r.gpa = kGpa;
     r.size = kSize;
-    r.hva = reinterpret_cast<uint64_t>(shared_.bytes());
+    r.hva = reinterpret_cast<uint64_t>(shared_.data());
     r.gmem_fd = gmem_.get();
     return r;
   }
@@ -60,12 +60,12 @@ class PrivateVmTest : public testing::Test {
   }
   uint32_t SharedWord(uint64_t off) const {
     uint32_t v;
-    std::memcpy(&v, shared_.bytes() + off, sizeof(v));
+    std::memcpy(&v, shared_.data() + off, sizeof(v));
     return v;
   }
 
   std::unique_ptr<TestVm> vm_;
-  Fd gmem_;
+  UniqueFd gmem_;
   Mapping shared_;
 };
 

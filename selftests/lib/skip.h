@@ -7,7 +7,7 @@
 
 #define GMT_REQUIRE_KVM(fd)                                             \
   do {                                                                  \
-    if (!(fd).ok()) GTEST_SKIP() << "/dev/kvm: " << strerror(errno);    \
+    if (!(fd).valid()) GTEST_SKIP() << "/dev/kvm: " << strerror(errno); \
   } while (0)
 
 #define GMT_REQUIRE_CAP(fd, cap)                                        \

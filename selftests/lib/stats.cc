@@ -30,7 +30,7 @@ static_assert(offsetof(StatsDesc, name) == 16);
 std::optional<uint64_t> ReadStat(int fd, const std::string& name) {
   long r = Ioctl(fd, KVM_GET_STATS_FD, 0UL);
   if (r < 0) return std::nullopt;
-  Fd stats(static_cast<int>(r));
+  UniqueFd stats(static_cast<int>(r));
   kvm_stats_header hdr;
   if (pread(stats.get(), &hdr, sizeof(hdr), 0) != static_cast<ssize_t>(sizeof(hdr)))
     return std::nullopt;

@@ -12,13 +12,13 @@
 namespace gmt {
 
 UserfaultRegion::UserfaultRegion(size_t len)
-    : map_(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) {
-  if (!map_.ok()) {
+    : map_(Mapping::Map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {
+  if (!map_.valid()) {
     error_ = std::string("mmap: ") + strerror(errno);
     return;
   }
   uffd_.reset(static_cast<int>(syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK)));
-  if (!uffd_.ok()) {
+  if (!uffd_.valid()) {
     error_ = std::string("userfaultfd: ") + strerror(errno);
     return;
   }
@@ -29,7 +29,7 @@ UserfaultRegion::UserfaultRegion(size_t len)
     return;
   }
   uffdio_register reg = {};
-  reg.range.start = reinterpret_cast<uint64_t>(map_.bytes());
+  reg.range.start = reinterpret_cast<uint64_t>(map_.data());
   reg.range.len = len;
   reg.mode = UFFDIO_REGISTER_MODE_MISSING;
   if (ioctl(uffd_.get(), UFFDIO_REGISTER, &reg) < 0)
@@ -47,7 +47,7 @@ uint64_t UserfaultRegion::WaitFault(int ms) {
 
 int UserfaultRegion::Resolve(size_t offset) {
   uffdio_zeropage z = {};
-  z.range.start = reinterpret_cast<uint64_t>(map_.bytes()) + (offset & ~4095UL);
+  z.range.start = reinterpret_cast<uint64_t>(map_.data()) + (offset & ~4095UL);
   z.range.len = 4096;
   if (ioctl(uffd_.get(), UFFDIO_ZEROPAGE, &z) < 0 && errno != EEXIST) return -errno;
   return 0;

@@ -17,7 +17,7 @@ class UserfaultRegion {
   explicit UserfaultRegion(size_t len);
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
-  uint8_t* bytes() const { return map_.bytes(); }
+  uint8_t* data() const { return map_.data(); }
   size_t size() const { return map_.size(); }
   int fd() const { return uffd_.get(); }
 
@@ -28,7 +28,7 @@ class UserfaultRegion {
 
  private:
   Mapping map_;
-  Fd uffd_;
+  UniqueFd uffd_;
   std::string error_;
 };
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/fd.h"
 #include "tools/patchq/error.h"
 
 extern char** environ;
@@ -17,42 +18,13 @@ extern char** environ;
 namespace patchq {
 namespace {
 
-// Owns a file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+using common::UniqueFd;
 
- private:
-  int fd_ = -1;
-};
-
-void MakePipe(Fd& r, Fd& w) {
+void MakePipe(UniqueFd& r, UniqueFd& w) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
-  r = Fd(p[0]);
-  w = Fd(p[1]);
+  r = UniqueFd(p[0]);
+  w = UniqueFd(p[1]);
 }
 
 std::vector<std::string> BuildEnv(const RunOptions& opts) {
@@ -81,7 +53,7 @@ std::string CommandLine(const std::vector<std::string>& argv) {
 
 RunResult Run(const std::vector<std::string>& argv, const RunOptions& opts) {
   if (argv.empty()) throw Error("internal: empty command");
-  Fd in_r, in_w, out_r, out_w, err_r, err_w, exec_r, exec_w;
+  UniqueFd in_r, in_w, out_r, out_w, err_r, err_w, exec_r, exec_w;
   MakePipe(in_r, in_w);
   MakePipe(out_r, out_w);
   MakePipe(err_r, err_w);
@@ -147,7 +119,7 @@ RunResult Run(const std::vector<std::string>& argv, const RunOptions& opts) {
       break;
     }
     char buf[65536];
-    auto drain = [&](int idx, Fd& fd, std::string& dst) {
+    auto drain = [&](int idx, UniqueFd& fd, std::string& dst) {
       if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
       ssize_t r = ::read(fd.get(), buf, sizeof buf);
       if (r > 0) {
