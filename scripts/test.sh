@@ -102,6 +102,10 @@ if want queue; then
 	log=$logdir/queue.log
 	"$REPO/scripts/patchq.sh" check --tree "$TREE" --repo "$REPO" 2>&1 | tee "$log"
 	tally "$log"
+	# The project's uapi header against the patched tree's and 6.12's.
+	log=$logdir/uapi.log
+	common/uapi/check.sh 2>&1 | tee "$log"
+	tally "$log"
 fi
 
 if want harness || want kernel; then
