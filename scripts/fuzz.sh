@@ -38,6 +38,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || die "--seconds wants a whole number of seconds"
 [[ $threads =~ ^[0-9]+$ && $threads -gt 0 ]] || die "--threads wants a positive number"
+[ "${seeds[0]}" != --seeds ] || range_ok "${seeds[1]}" || die "--seeds wants a range A-B with A <= B"
+[ "${seeds[0]}" != --seed ] || [[ ${seeds[1]} =~ ^[0-9]+$ ]] || die "--seed wants a whole number"
 if [ -z "$kernel" ]; then
 	for variant in kasan debug; do
 		kernel=$OUT/build/$variant/arch/x86/boot/bzImage

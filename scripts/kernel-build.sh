@@ -66,7 +66,7 @@ done
 while IFS= read -r line; do
 	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 	grep -qx "$line" "$scratch/.config" || warn "${line%%=*} not available in this tree (added later in the series)"
-done <"${optional[@]}"
+done < <(cat "${optional[@]}")
 
 if ! cmp -s "$scratch/.config" "$out/.config"; then
 	say "config changed: installing new .config for $variant"

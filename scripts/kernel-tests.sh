@@ -13,7 +13,7 @@
 # modules, whose kvm-amd.ko the test unloads and loads).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-cd "$REPO"
+cd "$REPO" || die "cannot enter $REPO"
 mode=all
 case "${1:-}" in
 --memory) mode=memory; shift ;;

@@ -105,3 +105,41 @@ ktap_count() {
 		print "$pass $fail $skip\n", map { "$_\n" } @bad;
 	' <"$1"
 }
+
+# bazel_results BEP_JSON: "STATUS LABEL" for every test target of a bazel
+# invocation, from its build event protocol file (--build_event_json_file):
+# Bazel's own verdict (PASSED, FLAKY, FAILED, TIMEOUT, NO_STATUS, ...), or
+# FAILED_TO_BUILD.  Test targets that were built but not run (filtered out
+# by tag) are left out.
+bazel_results() {
+	python3 - "$1" <<'PY'
+import json, sys
+tests, status, built = set(), {}, {}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    i = e.get("id", {})
+    if "targetConfigured" in i:
+        if e.get("configured", {}).get("targetKind", "").endswith("_test rule"):
+            tests.add(i["targetConfigured"]["label"])
+    elif "testSummary" in i:
+        status[i["testSummary"]["label"]] = e.get("testSummary", {}).get("overallStatus", "NO_STATUS")
+    elif "targetCompleted" in i:
+        label = i["targetCompleted"]["label"]
+        if "aborted" in e:
+            built[label] = None
+        else:
+            built[label] = bool(e.get("completed", {}).get("success"))
+for label in sorted(tests):
+    if label in status:
+        print(status[label], label)
+    elif built.get(label) is False:
+        print("FAILED_TO_BUILD", label)
+    elif built.get(label) is None:
+        print("NO_STATUS", label)
+PY
+}
+
+# shell_scripts: the project's shell scripts, for shellcheck -x.
+shell_scripts() {
+	(cd "$REPO" && ls scripts/*.sh harness/*.sh .ci/run selftests/*.sh vmm/test/*.sh)
+}

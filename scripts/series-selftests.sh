@@ -11,7 +11,7 @@ set -uo pipefail
 list=$REPO/selftests/series/tests
 hdr=$OUT/build/debug/usr
 case "${1:-}" in
---list) sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list"; exit 0 ;;
+--list) list_entries "$list"; exit 0 ;;
 --headers) hdr=${2:?--headers DIR}; shift 2 ;;
 -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
 '') ;;
@@ -29,6 +29,6 @@ make -s -C "$TREE/tools/testing/selftests/kvm" -j"$(nproc)" \
 	"${targets[@]/#/$bin/}" >"$bin/build.log" 2>&1 ||
 	{ tail -20 "$bin/build.log" >&2; die "building the series selftests failed (log: $bin/build.log)"; }
 for t in "${targets[@]}"; do
-	file "$bin/$t" | grep -q 'statically linked' || die "$bin/$t is not a static binary"
+	is_static "$bin/$t" || die "$bin/$t is not a static binary"
 done
 say "series selftests in $bin"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of the project on this machine, installing and building
 # whatever is missing first.  Stages:
-#   unit       bazel test //... (C++ unit tests, VMM end-to-end on the host kernel)
+#   unit       shellcheck -x of the scripts; bazel test //... (C++ unit tests, VMM
+#              end-to-end and ABI tests on the host kernel)
 #   queue      patchq check: the series applies with quilt, headers, checkpatch --strict
 #   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
@@ -9,15 +10,36 @@
 #   kasan      the memory tests again on the KASAN + kmemleak kernel
 #   faults     allocation-failure sweep of the ABI on the KASAN kernel
 #   fuzz       60 s of gmem_fuzz (seeded, concurrent) on the KASAN kernel
-# The last line is "N passed, N failed, N skipped" over all stages' tests.
 #
-#   scripts/test.sh [STAGE...]     (default: all)
+#   scripts/test.sh [STAGE...]     (default: all, in this order)
+#   scripts/test.sh --help
+#
+# Each stage prints its results as KTAP (TAP version 13: "ok N NAME",
+# "not ok N NAME # why", "ok N NAME # SKIP why"), kept in
+# out/test-logs/STAGE.ktap; all of them, one subtest per stage, are in
+# out/test-logs/results.ktap.  They are counted with TAP::Parser (prove's
+# parser): a skip is never a pass, a failure is a failure.  The end is a
+# recap per stage and, last, "N passed, N failed, N skipped" over all
+# stages' tests.  Exit 0 only if nothing failed.
 set -uo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-cd "$REPO"
+cd "$REPO" || die "cannot enter $REPO"
 
-stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit queue harness kernel modules kasan faults fuzz)
+all_stages=(unit queue harness kernel modules kasan faults fuzz)
+stages=()
+for a in "$@"; do
+	case "$a" in
+	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+	-*) die "unknown option '$a' (scripts/test.sh --help)" ;;
+	*)
+		[[ " ${all_stages[*]} " == *" $a "* ]] ||
+			die "unknown stage '$a'; the stages are: ${all_stages[*]}"
+		stages+=("$a")
+		;;
+	esac
+done
+[ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 total_pass=0 total_fail=0 total_skip=0
@@ -25,27 +47,54 @@ logdir=$OUT/test-logs
 mkdir -p "$logdir"
 t0=$(date +%s)
 
-# tally LOG: add a log's closing "N passed, N failed[, N skipped]" to the
-# totals, and remember the stage's result and its failing tests for the recap
-# printed at the end (CI shows only the tail of the output).
-recap=()
+# tally LOG: count the stage's KTAP (the last KTAP document in its log) with
+# TAP::Parser, add it to the totals, and remember the stage's result and its
+# failing tests for the recap printed at the end (CI shows only the tail of
+# the output).  A log without KTAP (the stage died) is one failure.
+recap=() ktap_stages=()
 tally() {
-	local line p f s name
+	local name ktap counts p f s
 	name=$(basename "$1" .log)
-	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
-	if [ -z "$line" ]; then
+	ktap=$logdir/$name.ktap
+	ktap_last "$1" >"$ktap"
+	if ! [ -s "$ktap" ]; then
 		total_fail=$((total_fail + 1))
-		echo "   (no result line in $1: counted as one failure)"
-		recap+=("$name: no result line (one failure); last lines:" "$(tail -n 5 "$1" | sed 's/^/    /')")
+		echo "   (no KTAP in $1: counted as one failure)"
+		recap+=("$name: no KTAP (one failure); last lines:" "$(tail -n 5 "$1" | sed 's/^/    /')")
+		printf 'TAP version 13\n1..1\nnot ok 1 %s # no KTAP in %s\n' "$name" "$1" >"$ktap"
+		ktap_stages+=("$name")
 		return
 	fi
-	p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
-	f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
-	s=$(grep -oE '[0-9]+ skipped' <<<"$line" | cut -d' ' -f1)
-	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + ${s:-0}))
-	recap+=("$(printf '%-8s %s' "$name" "${line#*: }")")
-	[ "$f" = 0 ] || recap+=("$(grep -E '^//.* (FAILED|TIMEOUT|NO STATUS)|^FAIL |^[a-z-]+: FAILED' "$1" |
-		head -n 20 | sed 's/^/    /')")
+	counts=$(ktap_count "$ktap")
+	read -r p f s <<<"$counts"
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
+	recap+=("$(printf '%-8s %s' "$name" "$p passed, $f failed, $s skipped")")
+	[ "$f" = 0 ] || recap+=("$(tail -n +2 <<<"$counts" | head -n 20 | sed 's/^/    /')")
+	ktap_stages+=("$name")
+}
+
+# results_ktap: every stage's KTAP as one document, a subtest per stage.
+results_ktap() {
+	local i=0 name f
+	printf 'TAP version 13\n1..%d\n' "${#ktap_stages[@]}"
+	for name in "${ktap_stages[@]}"; do
+		i=$((i + 1))
+		printf '    # Subtest: %s\n' "$name"
+		sed 's/^/    /' "$logdir/$name.ktap"
+		f=$(ktap_count "$logdir/$name.ktap" | head -n 1 | cut -d' ' -f2)
+		if [ "$f" = 0 ]; then echo "ok $i $name"; else echo "not ok $i $name # $f failed"; fi
+	done
+}
+
+# opt_build WHAT TARGET...: bazel build -c opt, its output in the logs; a
+# failed build stops the run.
+opt_build() {
+	local what=$1
+	shift
+	bazel build -c opt --noshow_progress "$@" >"$logdir/build-$what.log" 2>&1 || {
+		tail -n 30 "$logdir/build-$what.log"
+		die "building $what failed (log: $logdir/build-$what.log)"
+	}
 }
 
 stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(($(date +%s) - t0))"; }
@@ -53,40 +102,64 @@ stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(($(date +%s) - t0))"; }
 "$REPO/scripts/setup.sh" || die "setup failed"
 
 if want unit; then
-	stage "unit: bazel test //..."
+	stage "unit: shellcheck, bazel test //..."
 	log=$logdir/unit.log
+	: >"$log"
+	ktap_reset
+	# Every shell script, shellcheck -x clean (.shellcheckrc).
+	mapfile -t scripts < <(shell_scripts)
+	if sc=$(shellcheck -x "${scripts[@]}" 2>&1); then
+		ktap_ok shellcheck "${#scripts[@]} scripts"
+	else
+		ktap_not_ok shellcheck "$(grep -c '^In ' <<<"$sc") finding(s) in ${#scripts[@]} scripts"
+		ktap_diag "$sc"
+	fi
 	# Tests tagged requires-kvm run on the host's /dev/kvm.  A host without
 	# one (e.g. a VM without nested virtualization) cannot run them: they
 	# are counted as skipped, by name, and never as passed.
-	filter=() s=0
+	filter=()
 	if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 		filter=(--test_tag_filters=-requires-kvm)
 		skipped=$(bazel query 'attr(tags, "requires-kvm", tests(//...))' 2>/dev/null) ||
 			die "bazel query for the requires-kvm tests failed"
-		s=$(grep -c . <<<"$skipped")
-		warn "no usable /dev/kvm on this host ($(uname -r)): skipping $s host-KVM test(s):" $skipped
+		warn "no usable /dev/kvm on this host ($(uname -r)): skipping $(grep -c . <<<"$skipped") host-KVM test(s):" \
+			"$(tr '\n' ' ' <<<"$skipped")"
+		for t in $skipped; do ktap_skip "$t" "no usable /dev/kvm on this host ($(uname -r))"; done
 	fi
-	bazel test --test_output=errors "${filter[@]}" //... 2>&1 | tee "$log" | grep -E '^//|PASSED|FAILED|ERROR|Executed'
+	# Bazel's verdict per test target, from its build event protocol file.
+	bep=$logdir/unit.bep.json
+	rm -f "$bep"
+	bazel test --test_output=errors --build_event_json_file="$bep" "${filter[@]}" //... 2>&1 |
+		tee -a "$log" | grep -E '^//|PASSED|FAILED|ERROR|Executed'
 	rc=${PIPESTATUS[0]}
-	p=$(grep -cE '^//.* PASSED' "$log") f=$(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS)' "$log")
-	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+	f0=$ktap_fail
+	if [ -f "$bep" ]; then
+		while read -r status t; do
+			case "$status" in
+			PASSED | FLAKY) ktap_ok "$t" ;;
+			*) ktap_not_ok "$t" "$status" ;;
+			esac
+		done < <(bazel_results "$bep")
+	fi
+	[ "$rc" = 0 ] || [ "$ktap_fail" -gt "$f0" ] || ktap_not_ok "bazel test //..." "exit $rc"
 	# Manual host tests (tagged manual: on today's hosts every case skips,
 	# which Bazel calls a failure): run here, a whole-test skip (exit 4,
 	# selftests/run_on_host.sh) is reported by name as skipped.
-	if [ -z "${filter[*]}" ]; then
+	if [ ${#filter[@]} -eq 0 ]; then
 		for t in $(bazel query 'attr(tags, "manual", attr(tags, "requires-kvm", tests(//...)))' 2>/dev/null); do
 			tlog=bazel-testlogs/$(sed -E 's#^//##; s#:#/#' <<<"$t")/test.log
 			if bazel test "$t" >"$logdir/unit-manual.log" 2>&1; then
-				p=$((p + 1)); echo "$t PASSED (manual)" | tee -a "$log"
+				ktap_ok "$t" "manual"
 			elif grep -q 'every case skipped on this host kernel' "$tlog" 2>/dev/null; then
-				s=$((s + 1)); warn "$t: every case skipped on this host kernel ($(uname -r))"
-				echo "$t SKIPPED (every case: $(grep -m1 -A1 'Skipped$' "$tlog" | tail -n 1))" | tee -a "$log"
+				warn "$t: every case skipped on this host kernel ($(uname -r))"
+				ktap_skip "$t" "every case: $(grep -m1 -A1 'Skipped$' "$tlog" | tail -n 1)"
 			else
-				f=$((f + 1)); echo "$t FAILED (manual)" | tee -a "$log"
+				ktap_not_ok "$t" "manual, log: $tlog"
 			fi
 		done
 	fi
-	echo "unit: $p passed, $f failed, $s skipped" | tee -a "$log"
+	ktap_print | tee -a "$log"
+	echo "unit: $ktap_pass passed, $ktap_fail failed, $ktap_skipped skipped" | tee -a "$log"
 	tally "$log"
 fi
 
@@ -97,10 +170,31 @@ if want queue || want harness || want kernel || want modules || want kasan || wa
 	echo "kernel: $bzimage"
 fi
 
+# queue_ktap LOG RC: patchq check's verdicts ("PASS PATCH", "FAIL PATCH:
+# why", details indented) as KTAP; without its closing "N passed, N failed"
+# line (patchq stopped early), one more failure.
+queue_ktap() {
+	local l done=0
+	ktap_reset
+	while IFS= read -r l; do
+		case "$l" in
+		"PASS "*) ktap_ok "${l#PASS }" ;;
+		"FAIL "*) l=${l#FAIL }; ktap_not_ok "${l%%: *}" "${l#*: }" ;;
+		"    "*) ktap_diag "$l" ;;
+		*" passed, "*" failed") done=1 ;;
+		esac
+	done <"$1"
+	if [ "$done" = 0 ] || { [ "$2" != 0 ] && [ "$ktap_fail" = 0 ]; }; then
+		ktap_not_ok "patchq check" "exit $2, no verdict for every patch"
+	fi
+	ktap_print
+}
+
 if want queue; then
 	stage "queue: patchq check"
 	log=$logdir/queue.log
 	"$REPO/scripts/patchq.sh" check --tree "$TREE" --repo "$REPO" 2>&1 | tee "$log"
+	queue_ktap "$log" "${PIPESTATUS[0]}" | tee -a "$log"
 	tally "$log"
 	# The project's uapi header against the patched tree's and 6.12's.
 	log=$logdir/uapi.log
@@ -109,8 +203,7 @@ if want queue; then
 fi
 
 if want harness || want kernel; then
-	bazel build -c opt //harness:kvm_smoke //vmm:gmem-vmm-static >/dev/null 2>&1 ||
-		bazel build -c opt //harness:kvm_smoke
+	opt_build kvm_smoke //harness:kvm_smoke //vmm:gmem-vmm-static
 fi
 
 if want harness; then
@@ -132,8 +225,7 @@ if want modules; then
 	log=$logdir/modules.log
 	modkernel=$("$REPO/scripts/kernel-build.sh" --variant modules | tail -n 1) ||
 		die "modules kernel build failed"
-	bazel build -c opt --noshow_progress //selftests:module_test //selftests:shared_gmem_test \
-		>/dev/null 2>&1 || die "building module_test failed"
+	opt_build module_test //selftests:module_test //selftests:shared_gmem_test
 	"$REPO/scripts/kernel-tests.sh" --modules "$modkernel" 2>&1 | tee "$log"
 	tally "$log"
 fi
@@ -152,8 +244,7 @@ fi
 if want faults; then
 	stage "faults: allocation-failure sweep on the KASAN kernel"
 	log=$logdir/faults.log
-	bazel build -c opt --noshow_progress //selftests:failinject_test >/dev/null 2>&1 ||
-		die "building failinject_test failed"
+	opt_build failinject_test //selftests:failinject_test
 	"$REPO/scripts/kernel-tests.sh" --faults "$kasan" 2>&1 | tee "$log"
 	tally "$log"
 fi
@@ -166,7 +257,8 @@ if want fuzz; then
 fi
 
 stage "done"
+results_ktap >"$logdir/results.ktap"
 printf '%s\n' "${recap[@]}"
-echo "logs: $logdir"
+echo "logs: $logdir (KTAP: $logdir/results.ktap)"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" = 0 ]

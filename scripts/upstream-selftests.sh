@@ -41,7 +41,7 @@ list=$REPO/selftests/upstream/tests
 kvm=tools/testing/selftests/kvm
 
 # tests FILE: the "NAME BINARY ARGS" lines of a list, comments and blanks dropped.
-tests() { [ -f "$1" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1"; true; }
+tests() { [ -f "$1" ] && list_entries "$1"; true; }
 
 [ -f "$list" ] || die "missing $list"
 if [ "$mode" = list ]; then tests "$list"; exit 0; fi
@@ -100,7 +100,7 @@ build() {
 			failed+=("$t (build failed)"); rm -f "$bin/$t"; continue
 		fi
 		if [ ! -x "$obj/$t" ]; then failed+=("$t (not built)"); continue; fi
-		if ! file -b "$obj/$t" | grep -q 'statically linked'; then
+		if ! is_static "$obj/$t"; then
 			failed+=("$t (not static: $(file -b "$obj/$t"))"); continue
 		fi
 		mkdir -p "$(dirname "$bin/$t")"
@@ -118,21 +118,23 @@ build
 
 case "$mode" in
 host)
-	# Run each listed test on this machine (needs /dev/kvm).
-	pass=0 fail=0 skip=0
+	# Run each listed test on this machine (needs /dev/kvm); KTAP verdicts
+	# as the harness gives them, the tests' own output on stderr.
+	ktap_reset
 	while read -r name b args; do
 		say "$name: $b $args"
 		# shellcheck disable=SC2086
-		(cd /tmp && timeout -s KILL 600 "$bin/$b" $args </dev/null)
+		(cd /tmp && timeout -s KILL 600 "$bin/$b" $args </dev/null) >&2
 		rc=$?
 		case $rc in
-		0) echo "PASS $name"; pass=$((pass + 1)) ;;
-		4) echo "SKIP $name"; skip=$((skip + 1)) ;;
-		*) echo "FAIL $name (rc=$rc)"; fail=$((fail + 1)) ;;
+		0) ktap_ok "$name" ;;
+		4) ktap_skip "$name" "exit 4" ;;
+		*) ktap_not_ok "$name" "rc=$rc" ;;
 		esac
 	done < <(tests "$list")
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ $fail -eq 0 ]
+	ktap_print
+	echo "$ktap_pass passed, $ktap_fail failed, $ktap_skipped skipped"
+	[ "$ktap_fail" -eq 0 ]
 	;;
 run)
 	# A private copy: the kernel file may be rebuilt while the guest boots.
