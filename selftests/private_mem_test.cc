@@ -1,7 +1,7 @@
 // Private memory in a SW-protected VM: guest accesses follow the attribute,
-// private data lives only in guest_memfd, punching a hole discards it, and a
-// private access that guest_memfd cannot back exits with
-// KVM_EXIT_MEMORY_FAULT.
+// private data lives only in guest_memfd, and a private access that
+// guest_memfd cannot back exits with KVM_EXIT_MEMORY_FAULT.  That punching a
+// hole discards private data is the series' guest_memfd_lifetime_test's.
 #include "selftests/lib/private_vm.h"
 
 namespace gmt {
@@ -39,20 +39,6 @@ TEST_F(PrivateMem, ConversionsSwitchBackingWithoutCopying) {
   ASSERT_TRUE(res.ok) << res.what;
   EXPECT_EQ(res.value, kA);
   EXPECT_EQ(SharedWord(0), kS);
-}
-
-TEST_F(PrivateMem, PunchHoleDiscardsPrivateData) {
-  const uint32_t gpa = static_cast<uint32_t>(kGpa);
-  ASSERT_EQ(MakePrivate(0, 2 * kPage), 0);
-  ASSERT_TRUE(vm_->Command(kOpWrite, {gpa, kA}).ok);
-  ASSERT_TRUE(vm_->Command(kOpWrite, {gpa + static_cast<uint32_t>(kPage), kB}).ok);
-  ASSERT_EQ(Punch(0, kPage), 0);
-  auto res = vm_->Command(kOpRead, {gpa});
-  ASSERT_TRUE(res.ok) << res.what;
-  EXPECT_EQ(res.value, 0u) << "a punched private page must read back as zero";
-  res = vm_->Command(kOpRead, {gpa + static_cast<uint32_t>(kPage)});
-  ASSERT_TRUE(res.ok) << res.what;
-  EXPECT_EQ(res.value, kB) << "the neighbouring page must be untouched";
 }
 
 TEST_F(PrivateMem, PreallocatedMemoryIsUsed) {
