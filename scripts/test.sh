@@ -107,7 +107,7 @@ if want unit; then
 	: >"$log"
 	ktap_reset
 	# Every shell script, shellcheck -x clean (.shellcheckrc).
-	mapfile -t scripts < <(shell_scripts)
+	mapfile -t scripts < <(shell_scripts | sed "s#^#$REPO/#")
 	if sc=$(shellcheck -x "${scripts[@]}" 2>&1); then
 		ktap_ok shellcheck "${#scripts[@]} scripts"
 	else
