@@ -104,10 +104,6 @@ class TestVm {
   int vm() const { return vm_.get(); }
   int vcpu() const { return vcpu_.get(); }
   kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map_.data()); }
-  void CloseVcpu() {
-    run_map_ = Mapping();
-    vcpu_.reset();
-  }
 
   // Runs one command.  |ok| with the value the guest OUTs, or !ok with
   // the exit filled in when the guest stopped for another reason.

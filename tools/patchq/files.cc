@@ -46,13 +46,6 @@ void WriteFile(const fs::path& p, const std::string& data) {
   }
 }
 
-bool WriteFileIfChanged(const fs::path& p, const std::string& data) {
-  std::string old;
-  if (ReadFileIfExists(p, &old) && old == data) return false;
-  WriteFile(p, data);
-  return true;
-}
-
 std::string Trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";

@@ -14,8 +14,6 @@ std::string ReadFile(const fs::path& p);  // throws Error naming the file
 bool ReadFileIfExists(const fs::path& p, std::string* out);
 // Writes via a temporary file and rename, so readers never see half a file.
 void WriteFile(const fs::path& p, const std::string& data);
-// Writes only when the bytes differ; returns true when it wrote.
-bool WriteFileIfChanged(const fs::path& p, const std::string& data);
 
 // Without leading and trailing spaces, tabs, CRs and newlines.
 std::string Trim(const std::string& s);
