@@ -1,95 +1,129 @@
 #include "vmm/bench.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
-#include <vector>
 
+#include "vmm/lib/host_support.h"
 #include "vmm/lib/machine.h"
-#include "vmm/lib/summary.h"
+#include "vmm/lib/size.h"
 
 namespace gmem {
+namespace {
 
-Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
-                             const Options& o, std::span<const uint8_t> payload,
-                             const std::function<void(const std::string&)>& progress) {
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
+                             const RunConfig& base, const BenchPlan& plan) {
   // guest_memfd side: shared guest_memfd in a default VM where the kernel
   // can mmap it (6.18+), else private guest_memfd in a SW-protected VM (our
   // 6.1 series).  The anonymous side is always a default VM.
-  Mode gmem_mode = Mode::kDefault;
+  BenchResult res{Mode::kDefault, base.fill_limit, plan.reps, {}};
   if (!CheckModeSupported(caps, Mode::kDefault, Backing::kGuestMemfd).ok()) {
-    gmem_mode = Mode::kSwProtected;
-    GMEM_TRY_CTX(CheckModeSupported(caps, gmem_mode, Backing::kGuestMemfd),
+    res.gmem_mode = Mode::kSwProtected;
+    GMEM_TRY_CTX(CheckModeSupported(caps, res.gmem_mode, Backing::kGuestMemfd),
                  "benchmark: neither shared nor private guest_memfd available");
   }
-  char line[256];
-  std::string out =
-      std::string("gmem-vmm benchmark (guest_memfd: ") +
-      (gmem_mode == Mode::kDefault ? "shared, default VM"
-                                   : "private, SW-protected VM") +
-      "; anonymous: default VM; one vCPU; fill = guest writes " +
-      (o.bench_fill ? "the first " + FormatSize(o.bench_fill) + " of RAM above 4 MiB"
-                    : std::string("all RAM above 4 MiB")) +
-      " once with rep stosq; median of " + std::to_string(o.bench_reps) +
-      " runs)\n";
-  std::snprintf(line, sizeof line, "%-8s %-12s %14s %12s %14s\n", "RAM",
-                "backing", "first insn ms", "filled", "fill MiB/s");
-  out += line;
-  std::string ratios = "ratios gmem/anonymous:\n";
-  for (uint64_t size : o.bench_sizes) {
+  for (uint64_t size : plan.sizes) {
+    BenchSize& bs = res.sizes.emplace_back(BenchSize{size, {}, {}});
     if (Status s = CheckHostMemory(size); !s.ok()) {
-      out += FormatSize(size) + ": skipped, " + s.error().message() + "\n";
+      bs.skipped = s.error().message();
       continue;
     }
-    struct Median {
-      double first_ms, mibps;
-      uint64_t filled;
-    } res[3];
     // guest_memfd, anonymous in 4 KiB pages (guest_memfd's folio size),
     // anonymous with THP as the kernel has it.
     static const char* const kNames[] = {"gmem", "anon-4k", "anon-thp"};
     for (int i = 0; i < 3; i++) {
-      Backing b = i == 0 ? Backing::kGuestMemfd : Backing::kAnonymous;
-      if (progress) progress("bench: " + FormatSize(size) + " " + kNames[i]);
-      RunConfig cfg;
+      if (base.progress) base.progress("bench: " + FormatSize(size) + " " + kNames[i]);
+      RunConfig cfg = base;
+      cfg.progress = nullptr;  // one line per configuration is enough
+      cfg.console = nullptr;
+      cfg.backing = i == 0 ? Backing::kGuestMemfd : Backing::kAnonymous;
+      cfg.mode = i == 0 ? res.gmem_mode : Mode::kDefault;
       cfg.anon_small_pages = i == 1;
-      cfg.mode = b == Backing::kGuestMemfd ? gmem_mode : Mode::kDefault;
-      cfg.backing = b;
       cfg.ram_size = size;
-      cfg.payload_file = payload;
       cfg.bench_only = true;
-      cfg.fill_limit = o.bench_fill;
-      cfg.timeout_s = o.timeout_s;
-      cfg.hypercall = o.hypercall;
-      cfg.t0 = std::chrono::steady_clock::now();
       std::vector<double> first, rate;
       uint64_t filled = 0;
-      for (unsigned rep = 0; rep < o.bench_reps; rep++) {
+      for (unsigned rep = 0; rep < plan.reps; rep++) {
         cfg.t0 = std::chrono::steady_clock::now();
         Summary r = GMEM_TRY_CTX(RunGuest(kvm, caps, cfg), "benchmark run");
         if (!r.passed)
           return Error::Msg("benchmark guest failed: " + r.verdict,
-                            kExitGuestFailed);
+                            ErrorKind::kGuestFault);
         first.push_back(r.first_instruction_ms);
         rate.push_back(FillGiBps(r) * 1024);
         filled = r.fill_bytes;
       }
-      std::sort(first.begin(), first.end());
-      std::sort(rate.begin(), rate.end());
-      res[i] = {first[first.size() / 2], rate[rate.size() / 2], filled};
+      bs.rows.push_back({kNames[i], Median(first), filled, Median(rate)});
+    }
+  }
+  return res;
+}
+
+std::string FormatBenchTable(const BenchResult& r) {
+  char line[256];
+  std::string out =
+      std::string("gmem-vmm benchmark (guest_memfd: ") +
+      (r.gmem_mode == Mode::kDefault ? "shared, default VM"
+                                     : "private, SW-protected VM") +
+      "; anonymous: default VM; one vCPU; fill = guest writes " +
+      (r.fill_limit ? "the first " + FormatSize(r.fill_limit) + " of RAM above 4 MiB"
+                    : std::string("all RAM above 4 MiB")) +
+      " once with rep stosq; median of " + std::to_string(r.reps) + " runs)\n";
+  std::snprintf(line, sizeof line, "%-8s %-12s %14s %12s %14s\n", "RAM",
+                "backing", "first insn ms", "filled", "fill MiB/s");
+  out += line;
+  std::string ratios = "ratios gmem/anonymous:\n";
+  for (const BenchSize& bs : r.sizes) {
+    const std::string size = FormatSize(bs.ram);
+    if (bs.rows.empty()) {
+      out += size + ": skipped, " + bs.skipped + "\n";
+      continue;
+    }
+    for (const BenchRow& row : bs.rows) {
       std::snprintf(line, sizeof line, "%-8s %-12s %14.3f %12s %14.1f\n",
-                    FormatSize(size).c_str(), kNames[i], res[i].first_ms,
-                    FormatSize(res[i].filled).c_str(), res[i].mibps);
+                    size.c_str(), row.backing.c_str(), row.first_ms,
+                    FormatSize(row.filled).c_str(), row.mibps);
       out += line;
     }
-    for (int i = 1; i < 3; i++) {
+    const BenchRow& g = bs.rows[0];
+    for (size_t i = 1; i < bs.rows.size(); i++) {
+      const BenchRow& row = bs.rows[i];
       std::snprintf(line, sizeof line,
                     "  %-8s vs %-8s first instruction %.2fx, fill throughput %.2fx\n",
-                    FormatSize(size).c_str(), kNames[i], res[0].first_ms / res[i].first_ms,
-                    res[0].mibps / res[i].mibps);
+                    size.c_str(), row.backing.c_str(), g.first_ms / row.first_ms,
+                    g.mibps / row.mibps);
       ratios += line;
     }
   }
   return out + ratios;
+}
+
+Json BenchJson(const BenchResult& r) {
+  Json sizes = Json::array();
+  for (const BenchSize& bs : r.sizes) {
+    Json rows = Json::array();
+    for (const BenchRow& row : bs.rows)
+      rows.push_back({{"backing", row.backing},
+                      {"first_instruction_ms", JsonMs(row.first_ms)},
+                      {"fill_bytes", row.filled},
+                      {"fill_mib_per_s", std::round(row.mibps * 10) / 10}});
+    sizes.push_back({{"ram_bytes", bs.ram},
+                     {"skipped", bs.rows.empty() ? Json(bs.skipped) : Json(nullptr)},
+                     {"runs", rows}});
+  }
+  return Json{{"schema_version", kJsonSchemaVersion},
+              {"bench",
+               {{"gmem_mode", ModeName(r.gmem_mode)},
+                {"fill_limit_bytes", r.fill_limit ? Json(r.fill_limit) : Json(nullptr)},
+                {"reps", r.reps},
+                {"sizes", sizes}}}};
 }
 
 }  // namespace gmem

@@ -2,18 +2,47 @@
 // guest fill throughput, per guest size.
 #pragma once
 
-#include <functional>
-#include <span>
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "vmm/lib/config.h"
 #include "vmm/lib/kvm_system.h"
-#include "vmm/lib/options.h"
 #include "vmm/lib/result.h"
+#include "vmm/lib/summary.h"
 
 namespace gmem {
 
-Result<std::string> RunBench(const KvmSystem& kvm, const Capabilities& caps,
-                             const Options& o, std::span<const uint8_t> payload,
-                             const std::function<void(const std::string&)>& progress);
+struct BenchPlan {
+  std::vector<uint64_t> sizes;
+  unsigned reps = 3;
+};
+
+struct BenchRow {
+  std::string backing;  // "gmem", "anon-4k", "anon-thp"
+  double first_ms;      // median
+  uint64_t filled;
+  double mibps;         // median
+};
+
+struct BenchSize {
+  uint64_t ram;
+  std::string skipped;         // why, when the host could not run it
+  std::vector<BenchRow> rows;  // gmem first
+};
+
+struct BenchResult {
+  Mode gmem_mode;       // the guest_memfd side's VM
+  uint64_t fill_limit;  // 0: all RAM above 4 MiB
+  unsigned reps;
+  std::vector<BenchSize> sizes;
+};
+
+// base: from ToRunConfig (payload, timeout, hypercall channel, fill limit,
+// progress); mode, backing and size are the benchmark's.
+Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
+                             const RunConfig& base, const BenchPlan& plan);
+std::string FormatBenchTable(const BenchResult& r);
+Json BenchJson(const BenchResult& r);  // with schema_version
 
 }  // namespace gmem

@@ -27,7 +27,8 @@ namespace {
 
 Status CheckRange(const PageStates& st, uint64_t gpa, uint64_t size) {
   if ((gpa | size) & 0xfff || size == 0 || !st.Contains(gpa, size))
-    return Error::Msg("conversion of a range outside guest RAM");
+    return Error::Msg("conversion of a range outside guest RAM",
+                      ErrorKind::kGuestFault);
   return Ok{};
 }
 

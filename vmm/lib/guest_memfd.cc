@@ -20,14 +20,14 @@ Result<GuestMemfd> GuestMemfd::Create(const Vm& vm, uint64_t size,
     int err = errno;
     if (err == ENOTTY)
       return Error::Sys("KVM_CREATE_GUEST_MEMFD", err,
-                        "this kernel has no guest_memfd", kExitUnsupported);
+                        "this kernel has no guest_memfd", ErrorKind::kUnsupported);
     if (err == EINVAL && flags)
       return Error::Sys("KVM_CREATE_GUEST_MEMFD", err,
                         "the kernel rejected the flags or the size",
-                        kExitUnsupported);
+                        ErrorKind::kUnsupported);
     if (err == ENOMEM || err == ENOSPC)
       return Error::Sys("KVM_CREATE_GUEST_MEMFD", err,
-                        "ask for less guest RAM", kExitUsage);
+                        "ask for less guest RAM", ErrorKind::kResourceExhausted);
     return Error::Sys("KVM_CREATE_GUEST_MEMFD", err);
   }
   return GuestMemfd(UniqueFd(fd), size, flags);
@@ -40,13 +40,6 @@ Result<Mapping> GuestMemfd::Map() const {
     return Error::Sys("mmap(guest_memfd)", errno,
                       "the kernel needs GUEST_MEMFD_FLAG_MMAP support");
   return Mapping(p, size_);
-}
-
-Status GuestMemfd::Allocate(uint64_t offset, uint64_t len) const {
-  if (::fallocate(fd_.get(), 0, static_cast<off_t>(offset),
-                  static_cast<off_t>(len)) < 0)
-    return Error::Sys("fallocate(guest_memfd)", errno);
-  return Ok{};
 }
 
 Status GuestMemfd::PunchHole(uint64_t offset, uint64_t len) const {

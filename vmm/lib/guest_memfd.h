@@ -1,5 +1,4 @@
-// A guest_memfd file: create, map (when the kernel allows), allocate and
-// punch holes.
+// A guest_memfd file: create, map (when the kernel allows), punch holes.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +20,6 @@ class GuestMemfd {
 
   // mmap() of the whole file, shared; needs GUEST_MEMFD_FLAG_MMAP.
   Result<Mapping> Map() const;
-  Status Allocate(uint64_t offset, uint64_t len) const;
   Status PunchHole(uint64_t offset, uint64_t len) const;
 
  private:

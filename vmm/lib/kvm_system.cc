@@ -17,11 +17,11 @@ Result<KvmSystem> KvmSystem::Open(const std::string& path) {
       return Error::Sys("open " + path, err,
                         "KVM is not available: load kvm_intel/kvm_amd or "
                         "enable virtualization",
-                        kExitUnsupported);
+                        ErrorKind::kUnsupported);
     if (err == EACCES || err == EPERM)
       return Error::Sys("open " + path, err,
                         "run as root or add yourself to the 'kvm' group",
-                        kExitHostError);
+                        ErrorKind::kHostFailure);
     return Error::Sys("open " + path, err);
   }
   KvmSystem sys{UniqueFd(fd)};
@@ -29,7 +29,7 @@ Result<KvmSystem> KvmSystem::Open(const std::string& path) {
   if (v != KVM_API_VERSION)
     return Error::Msg(path + ": KVM API version " + std::to_string(v) +
                       ", expected " + std::to_string(KVM_API_VERSION),
-                      kExitUnsupported);
+                      ErrorKind::kUnsupported);
   return sys;
 }
 

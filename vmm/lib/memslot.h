@@ -26,8 +26,6 @@ class Memslot {
   Memslot(const Memslot&) = delete;
   ~Memslot();
 
-  const MemslotSpec& spec() const { return spec_; }
-
  private:
   Memslot(const Vm* vm, MemslotSpec spec) : vm_(vm), spec_(spec) {}
   const Vm* vm_;

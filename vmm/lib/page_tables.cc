@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "vmm/lib/size.h"
+
 namespace gmem {
 namespace {
 
@@ -23,24 +25,22 @@ Result<PageTableLayout> PlanIdentityMap(uint64_t base_gpa, uint64_t limit_gpa,
                                         uint64_t ram_size) {
   if (ram_size == 0 || ram_size % k2M)
     return Error::Msg("identity map: RAM size must be a non-zero multiple "
-                      "of 2 MiB", kExitUsage);
+                      "of 2 MiB", ErrorKind::kInvalidArgument);
   if (base_gpa % k4K)
-    return Error::Msg("identity map: tables must be 4 KiB aligned", kExitUsage);
+    return Error::Msg("identity map: tables must be 4 KiB aligned", ErrorKind::kInvalidArgument);
   PageTableLayout l{};
   l.pml4_gpa = base_gpa;
   l.pdpt_gpa = base_gpa + k4K;
   l.pd_gpa = base_gpa + 2 * k4K;
   l.num_pds = (ram_size + k1G - 1) / k1G;
   if (l.num_pds > 512)
-    return Error::Msg("identity map: more than 512 GiB", kExitUsage);
+    return Error::Msg("identity map: more than 512 GiB", ErrorKind::kInvalidArgument);
   l.end_gpa = l.pd_gpa + l.num_pds * k4K;
   if (l.end_gpa > limit_gpa)
     return Error::Msg("identity map: " + std::to_string(l.num_pds) +
-                      " page directories do not fit below GPA 0x" +
-                      [&] { char b[24]; snprintf(b, sizeof b, "%llx",
-                            static_cast<unsigned long long>(limit_gpa));
-                            return std::string(b); }(),
-                      kExitUsage, "ask for less guest RAM");
+                      " page directories do not fit below GPA " +
+                      Hex(limit_gpa),
+                      ErrorKind::kInvalidArgument, "ask for less guest RAM");
   return l;
 }
 

@@ -35,7 +35,7 @@ std::vector<uint8_t> PackPayload(const Payload& p) {
 Result<Payload> ParsePayload(std::span<const uint8_t> file, uint64_t min_gpa,
                              uint64_t max_gpa) {
   auto bad = [](const std::string& why) {
-    return Error::Msg("corrupt payload: " + why, kExitUsage,
+    return Error::Msg("corrupt payload: " + why, ErrorKind::kInvalidArgument,
                       "rebuild it with bazel build //vmm:payload");
   };
   PayloadHeader h;
@@ -66,18 +66,18 @@ Result<Payload> ParsePayload(std::span<const uint8_t> file, uint64_t min_gpa,
 Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid())
-    return Error::Sys("open " + path, errno, "", kExitUsage);
+    return Error::Sys("open " + path, errno, "", ErrorKind::kInvalidArgument);
   struct stat st;
   if (::fstat(fd.get(), &st) < 0) return Error::Sys("stat " + path, errno);
   if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
     return Error::Msg(path + ": not a regular file of at most 64 MiB",
-                      kExitUsage);
+                      ErrorKind::kInvalidArgument);
   std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
   size_t got = 0;
   while (got < buf.size()) {
     ssize_t r = ::read(fd.get(), buf.data() + got, buf.size() - got);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Error::Sys("read " + path, errno, "", kExitUsage);
+    if (r < 0) return Error::Sys("read " + path, errno, "", ErrorKind::kInvalidArgument);
     if (r == 0) break;
     got += static_cast<size_t>(r);
   }
@@ -88,7 +88,7 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
 Status LoadPayload(std::span<uint8_t> mem, const Payload& p) {
   uint64_t end = p.load_gpa + p.image.size() + p.bss_size;
   if (end > mem.size() || end < p.load_gpa)
-    return Error::Msg("payload does not fit in guest memory", kExitUsage);
+    return Error::Msg("payload does not fit in guest memory", ErrorKind::kInvalidArgument);
   std::memcpy(mem.data() + p.load_gpa, p.image.data(), p.image.size());
   std::memset(mem.data() + p.load_gpa + p.image.size(), 0, p.bss_size);
   return Ok{};

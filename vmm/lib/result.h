@@ -1,5 +1,5 @@
-// Result<T>: a value or an Error that says what failed, the errno, and what
-// the user can do about it.  Context is prepended on the way up, so the one
+// Result<T>: a value or an Error that says what kind of failure it is, what
+// failed, the errno, and what the user can do about it.  Context is prepended on the way up, so the one
 // line printed at the top reads outermost-first:
 //   "launching guest: creating guest_memfd (64 MiB): KVM_CREATE_GUEST_MEMFD:
 //    Invalid argument (errno 22); hint: ..."
@@ -7,59 +7,53 @@
 
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace gmem {
 
-// Process exit codes (kselftest convention for 4).
-enum ExitCode : int {
-  kExitPass = 0,
-  kExitGuestFailed = 1,
-  kExitUsage = 2,        // bad option, bad size, corrupt payload
-  kExitHostError = 3,    // an ioctl/syscall failed unexpectedly
-  kExitUnsupported = 4,  // SKIP: the running kernel lacks what the mode needs
+// What kind of failure an error is.  Only main() turns a kind into a
+// process exit status; the library never decides how the program exits.
+enum class ErrorKind {
+  kUnsupported,        // the running kernel lacks what was asked for
+  kInvalidArgument,    // bad option, bad size, corrupt payload
+  kResourceExhausted,  // the host cannot give that much (memory)
+  kGuestFault,         // the guest did something wrong
+  kHostFailure,        // an ioctl/syscall failed unexpectedly
 };
+
+const char* ErrorKindName(ErrorKind k);
 
 class Error {
  public:
   static Error Sys(std::string op, int err, std::string hint = {},
-                   ExitCode code = kExitHostError) {
+                   ErrorKind kind = ErrorKind::kHostFailure) {
     Error e;
     e.message_ = std::move(op) + ": " + std::strerror(err) + " (errno " +
                  std::to_string(err) + ")";
     e.errno_ = err;
     e.hint_ = std::move(hint);
-    e.code_ = code;
+    e.kind_ = kind;
     return e;
   }
-  static Error Msg(std::string msg, ExitCode code = kExitHostError,
+  static Error Msg(std::string msg, ErrorKind kind = ErrorKind::kHostFailure,
                    std::string hint = {}) {
     Error e;
     e.message_ = std::move(msg);
     e.hint_ = std::move(hint);
-    e.code_ = code;
+    e.kind_ = kind;
     return e;
   }
   Error&& Context(const std::string& what) && {
     message_ = what + ": " + message_;
     return std::move(*this);
   }
-  Error&& Code(ExitCode c) && {
-    code_ = c;
-    return std::move(*this);
-  }
-  Error&& Hint(std::string h) && {
-    if (hint_.empty()) hint_ = std::move(h);
-    return std::move(*this);
-  }
 
   const std::string& message() const { return message_; }
   const std::string& hint() const { return hint_; }
-  int err() const { return errno_; }
-  ExitCode code() const { return code_; }
+  int err() const { return errno_; }  // 0: not from a system call
+  ErrorKind kind() const { return kind_; }
   // The single line printed for the user.
   std::string What() const {
     return hint_.empty() ? message_ : message_ + "; hint: " + hint_;
@@ -69,8 +63,19 @@ class Error {
   std::string message_;
   std::string hint_;
   int errno_ = 0;
-  ExitCode code_ = kExitHostError;
+  ErrorKind kind_ = ErrorKind::kHostFailure;
 };
+
+inline const char* ErrorKindName(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kUnsupported: return "unsupported";
+    case ErrorKind::kInvalidArgument: return "invalid_argument";
+    case ErrorKind::kResourceExhausted: return "resource_exhausted";
+    case ErrorKind::kGuestFault: return "guest_fault";
+    case ErrorKind::kHostFailure: return "host_failure";
+  }
+  return "host_failure";
+}
 
 template <typename T>
 class [[nodiscard]] Result {

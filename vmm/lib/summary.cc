@@ -1,9 +1,10 @@
 #include "vmm/lib/summary.h"
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
-#include "vmm/lib/options.h"
+#include "vmm/lib/size.h"
 
 namespace gmem {
 namespace {
@@ -70,65 +71,46 @@ std::string FormatTable(const Summary& s) {
   return out;
 }
 
-std::string JsonEscape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += static_cast<char>(c);
-        }
-    }
-  }
-  return o;
+Json JsonMs(double ms) {
+  if (ms < 0) return nullptr;
+  return std::round(ms * 1000) / 1000;
 }
 
-std::string FormatJson(const Summary& s) {
-  auto str = [](const std::string& v) { return "\"" + JsonEscape(v) + "\""; };
+Json SummaryJson(const Summary& s) {
   auto conv = [](const ConversionStats& c) {
-    return "{\"requests\": " + std::to_string(c.requests) +
-           ", \"pages\": " + std::to_string(c.pages) + "}";
+    return Json{{"requests", c.requests}, {"pages", c.pages}};
   };
-  std::string exits = "{";
-  for (const auto& [k, v] : s.exits) {
-    if (exits.size() > 1) exits += ", ";
-    exits += str(k) + ": " + std::to_string(v);
-  }
-  exits += "}";
-  std::string o = "{\n";
-  o += "  \"passed\": " + std::string(s.passed ? "true" : "false") + ",\n";
-  o += "  \"verdict\": " + str(s.passed ? "passed" : s.verdict) + ",\n";
-  o += "  \"mode\": " + str(s.mode) + ",\n";
-  o += "  \"vm_type\": " + str(s.vm_type) + ",\n";
-  o += "  \"backing\": " + str(s.backing) + ",\n";
-  o += "  \"ram_bytes\": " + std::to_string(s.ram_bytes) + ",\n";
-  o += "  \"pages_private\": " + std::to_string(s.pages_private) + ",\n";
-  o += "  \"pages_shared\": " + std::to_string(s.pages_shared) + ",\n";
-  o += "  \"conversion_backend\": " + str(s.conversion) + ",\n";
-  o += "  \"hypercall_transport\": " + str(s.hypercall) + ",\n";
-  o += "  \"conversions\": {\"to_shared\": " + conv(s.to_shared) +
-       ", \"to_private\": " + conv(s.to_private) +
-       ", \"implicit_to_shared\": " + conv(s.implicit_to_shared) +
-       ", \"implicit_to_private\": " + conv(s.implicit_to_private) + "},\n";
-  o += "  \"rejected_hypercalls\": " + std::to_string(s.rejected_hypercalls) + ",\n";
-  o += "  \"exits\": " + exits + ",\n";
-  o += "  \"first_instruction_ms\": " + Fmt("%.3f", s.first_instruction_ms) + ",\n";
-  o += "  \"fill_bytes\": " + std::to_string(s.fill_bytes) + ",\n";
-  o += "  \"fill_ms\": " + Fmt("%.3f", s.fill_ms) + ",\n";
-  o += "  \"fill_gib_per_s\": " + Fmt("%.3f", FillGiBps(s)) + ",\n";
-  o += "  \"total_ms\": " + Fmt("%.3f", s.total_ms) + ",\n";
-  o += "  \"guest_message\": " + str(s.guest_message) + ",\n";
-  o += "  \"host_isolation\": " + str(s.host_isolation) + "\n";
-  o += "}\n";
-  return o;
+  Json exits = Json::object();
+  for (const auto& [k, v] : s.exits) exits[k] = v;
+  return Json{
+      {"schema_version", kJsonSchemaVersion},
+      {"passed", s.passed},
+      {"verdict", s.passed ? "passed" : s.verdict},
+      {"mode", s.mode},
+      {"vm_type", s.vm_type},
+      {"backing", s.backing},
+      {"ram_bytes", s.ram_bytes},
+      {"pages_private", s.pages_private},
+      {"pages_shared", s.pages_shared},
+      {"conversion_backend", s.conversion},
+      {"hypercall_transport", s.hypercall},
+      {"conversions",
+       {{"to_shared", conv(s.to_shared)},
+        {"to_private", conv(s.to_private)},
+        {"implicit_to_shared", conv(s.implicit_to_shared)},
+        {"implicit_to_private", conv(s.implicit_to_private)}}},
+      {"rejected_hypercalls", s.rejected_hypercalls},
+      {"exits", exits},
+      {"first_instruction_ms", JsonMs(s.first_instruction_ms)},
+      {"fill_bytes", s.fill_bytes},
+      {"fill_ms", JsonMs(s.fill_ms)},
+      {"fill_gib_per_s", std::round(FillGiBps(s) * 1000) / 1000},
+      {"total_ms", JsonMs(s.total_ms)},
+      {"guest_message", s.guest_message},
+      {"host_isolation", s.host_isolation},
+  };
 }
+
+std::string FormatJson(const Summary& s) { return SummaryJson(s).dump(2) + "\n"; }
 
 }  // namespace gmem

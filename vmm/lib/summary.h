@@ -6,7 +6,15 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace gmem {
+
+// Every JSON document gmem-vmm prints (run, --probe, --bench, error) starts
+// with this; bumped when a field changes meaning or goes away.
+// 1: first versioned output; "never" values are null.
+constexpr int kJsonSchemaVersion = 1;
+using Json = nlohmann::ordered_json;
 
 struct ConversionStats {
   uint64_t requests = 0;  // hypercalls or faults
@@ -26,7 +34,7 @@ struct Summary {
   ConversionStats implicit_to_private, implicit_to_shared;  // memory faults
   uint64_t rejected_hypercalls = 0;
   std::map<std::string, uint64_t> exits;  // by reason
-  double first_instruction_ms = -1;
+  double first_instruction_ms = -1;  // < 0: never
   double total_ms = 0;
   uint64_t fill_bytes = 0;
   double fill_ms = 0;
@@ -38,7 +46,9 @@ struct Summary {
 
 double FillGiBps(const Summary& s);
 std::string FormatTable(const Summary& s);
+Json SummaryJson(const Summary& s);  // with schema_version
 std::string FormatJson(const Summary& s);
-std::string JsonEscape(const std::string& s);
+// A millisecond figure for JSON: rounded to the microsecond, null if < 0.
+Json JsonMs(double ms);
 
 }  // namespace gmem

@@ -3,14 +3,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include <memory>
+#include <cstring>
+#include <string>
 #include <vector>
 
+#include "vmm/lib/size.h"
 #include "vmm/lib/vm.h"
 #include "vmm/uapi/kvm_gmem.h"
 
 namespace gmem {
-
 Result<Vcpu> Vcpu::Create(const KvmSystem& kvm, const Vm& vm, int id) {
   int size = GMEM_TRY(kvm.VcpuMmapSize());
   int fd = ::ioctl(vm.fd(), KVM_CREATE_VCPU, id);
@@ -78,21 +79,51 @@ Status Vcpu::EnterLongMode(const LongModeState& s) const {
   return Ok{};
 }
 
-Status Vcpu::Run() const {
+Result<VcpuExit> Vcpu::RunOnce() {
+  kvm_run* r = run();
   while (::ioctl(fd_.get(), KVM_RUN, 0) < 0) {
-    if (errno == EAGAIN) continue;
     int err = errno;
-    if (err == EINTR) return Error::Sys("KVM_RUN", err);  // caller decides
+    if (err == EAGAIN) continue;
+    if (err == EINTR) return VcpuExit{InterruptedExit{}};
     // A memory fault is an exit for userspace to service, reported as
     // -EFAULT (or -EHWPOISON) with exit_reason set.
     if ((err == EFAULT || err == EHWPOISON) &&
-        run()->exit_reason == KVM_EXIT_MEMORY_FAULT)
-      return Ok{};
+        r->exit_reason == KVM_EXIT_MEMORY_FAULT)
+      break;
     return Error::Sys("KVM_RUN", err,
                       err == EFAULT ? "guest memory could not be faulted in"
                                     : "");
   }
-  return Ok{};
+  switch (r->exit_reason) {
+    case KVM_EXIT_IO: {
+      auto* data = reinterpret_cast<uint8_t*>(r) + r->io.data_offset;
+      return VcpuExit{IoExit{r->io.port, r->io.direction == KVM_EXIT_IO_IN,
+                             r->io.size, r->io.count,
+                             {data, size_t{r->io.size} * r->io.count}}};
+    }
+    case KVM_EXIT_HYPERCALL:
+      return VcpuExit{HypercallExit{
+          r->hypercall.nr,
+          {r->hypercall.args[0], r->hypercall.args[1], r->hypercall.args[2]},
+          reinterpret_cast<uint64_t*>(&r->hypercall.ret)}};
+    case KVM_EXIT_MEMORY_FAULT: {
+      gmem_memory_fault_exit f;
+      std::memcpy(&f, &r->hypercall, sizeof f);  // same union offset
+      return VcpuExit{MemoryFaultExit{
+          f.gpa, f.size, (f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) != 0}};
+    }
+    case KVM_EXIT_HLT:
+      return VcpuExit{HaltExit{}};
+    case KVM_EXIT_SHUTDOWN:
+      return VcpuExit{ShutdownExit{}};
+    case KVM_EXIT_FAIL_ENTRY:
+      return Error::Msg("KVM_RUN: entry failed, hardware reason " +
+                        Hex(r->fail_entry.hardware_entry_failure_reason));
+    case KVM_EXIT_INTERNAL_ERROR:
+      return Error::Msg("KVM_RUN: internal error, suberror " +
+                        std::to_string(r->internal.suberror));
+  }
+  return VcpuExit{OtherExit{r->exit_reason}};
 }
 
 Result<kvm_regs> Vcpu::Regs() const {

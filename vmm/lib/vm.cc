@@ -5,14 +5,17 @@
 #include "vmm/uapi/kvm_gmem.h"
 
 namespace gmem {
+namespace {
 
-const char* VmTypeName(unsigned type) {
+const char* TypeName(unsigned type) {
   switch (type) {
     case KVM_X86_DEFAULT_VM: return "default";
     case KVM_X86_SW_PROTECTED_VM: return "sw-protected";
   }
   return "unknown";
 }
+
+}  // namespace
 
 Result<Vm> Vm::Create(const KvmSystem& kvm, unsigned type) {
   int fd;
@@ -22,17 +25,12 @@ Result<Vm> Vm::Create(const KvmSystem& kvm, unsigned type) {
   if (fd < 0) {
     int err = errno;
     if (err == EINVAL && type != KVM_X86_DEFAULT_VM)
-      return Error::Sys(std::string("KVM_CREATE_VM(") + VmTypeName(type) + ")",
+      return Error::Sys(std::string("KVM_CREATE_VM(") + TypeName(type) + ")",
                         err, "this kernel does not offer that VM type",
-                        kExitUnsupported);
+                        ErrorKind::kUnsupported);
     return Error::Sys("KVM_CREATE_VM", err);
   }
   return Vm(UniqueFd(fd), type);
-}
-
-int64_t Vm::Check(long cap) const {
-  int r = ::ioctl(fd_.get(), KVM_CHECK_EXTENSION, cap);
-  return r < 0 ? 0 : r;
 }
 
 Status Vm::EnableCap(uint32_t cap, uint64_t arg0) const {

@@ -16,7 +16,6 @@ class Vm {
 
   int fd() const { return fd_.get(); }
   unsigned type() const { return type_; }
-  int64_t Check(long cap) const;
   Status EnableCap(uint32_t cap, uint64_t arg0) const;
   Status SetMemoryAttributes(uint64_t gpa, uint64_t size, uint64_t attrs) const;
 
@@ -25,7 +24,5 @@ class Vm {
   UniqueFd fd_;
   unsigned type_;
 };
-
-const char* VmTypeName(unsigned type);
 
 }  // namespace gmem

@@ -33,7 +33,8 @@ TEST(SharedOnly, RecordsButKeepsShared) {
 
 TEST(Result, ContextAndHint) {
   auto inner = []() -> Result<int> {
-    return Error::Sys("KVM_CREATE_VM", EINVAL, "try another type", kExitUnsupported);
+    return Error::Sys("KVM_CREATE_VM", EINVAL, "try another type",
+                      ErrorKind::kUnsupported);
   };
   auto outer = [&]() -> Result<int> {
     int v = GMEM_TRY_CTX(inner(), "creating the VM");
@@ -44,7 +45,7 @@ TEST(Result, ContextAndHint) {
   EXPECT_EQ(r.error().What(),
             "creating the VM: KVM_CREATE_VM: Invalid argument (errno 22); "
             "hint: try another type");
-  EXPECT_EQ(r.error().code(), kExitUnsupported);
+  EXPECT_EQ(r.error().kind(), ErrorKind::kUnsupported);
   EXPECT_EQ(r.error().err(), EINVAL);
 }
 

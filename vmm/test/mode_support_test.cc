@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "vmm/lib/machine.h"
+#include "vmm/lib/host_support.h"
 #include "vmm/uapi/kvm_gmem.h"
 
 namespace gmem {
@@ -25,7 +25,7 @@ TEST(ModeSupport, KernelWithoutGuestMemfdIsASkip) {
   c.user_memory2 = true;
   auto s = CheckModeSupported(c, Mode::kDefault, Backing::kGuestMemfd);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), kExitUnsupported);
+  EXPECT_EQ(s.error().kind(), ErrorKind::kUnsupported);
   EXPECT_NE(s.error().message().find("KVM_CAP_GUEST_MEMFD"), std::string::npos);
   EXPECT_NE(s.error().message().find("GUEST_MEMFD_FLAG_MMAP"), std::string::npos);
   // Anonymous backing needs none of it.
@@ -35,7 +35,7 @@ TEST(ModeSupport, KernelWithoutGuestMemfdIsASkip) {
 TEST(ModeSupport, SwProtectedNeedsTypeAttributesAndExits) {
   auto s = CheckModeSupported(Host618(), Mode::kSwProtected, Backing::kGuestMemfd);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), kExitUnsupported);
+  EXPECT_EQ(s.error().kind(), ErrorKind::kUnsupported);
   EXPECT_NE(s.error().message().find("KVM_X86_SW_PROTECTED_VM"), std::string::npos);
   EXPECT_NE(s.error().message().find("KVM_MEMORY_ATTRIBUTE_PRIVATE"), std::string::npos);
   Capabilities c = Host618();

@@ -32,7 +32,7 @@ TEST(PageTables, PlanRejectsBadSizes) {
   // 200 GiB needs 200 directories: more than fit below 0x80000.
   auto r = PlanIdentityMap(0x10000, 0x80000, 200 * kGiB);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), kExitUsage);
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidArgument);
 }
 
 TEST(PageTables, IdentityMapTranslatesEveryLargePage) {

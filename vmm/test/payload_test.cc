@@ -34,7 +34,7 @@ TEST(Payload, RejectsCorruption) {
   auto expect_bad = [&](std::vector<uint8_t> f, const char* why) {
     auto r = ParsePayload(f, kLo, kHi);
     ASSERT_FALSE(r.ok()) << why;
-    EXPECT_EQ(r.error().code(), kExitUsage) << why;
+    EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidArgument) << why;
     EXPECT_NE(r.error().message().find("corrupt payload"), std::string::npos);
   };
   expect_bad({}, "empty");
@@ -94,7 +94,7 @@ TEST(Payload, ReadFileErrors) {
   auto r = ReadFile("/nonexistent/payload");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().err(), ENOENT);
-  EXPECT_EQ(r.error().code(), kExitUsage);
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalidArgument);
   EXPECT_FALSE(ReadFile("/").ok());  // a directory
 }
 

@@ -15,4 +15,4 @@ using gmem_create_guest_memfd = kvm_create_guest_memfd;
 
 // The VMM reads kvm_run.memory_fault through the hypercall member, at the
 // same offset.
-static_assert(offsetof(struct kvm_run, hypercall) == offsetof(struct kvm_run, hw));
+static_assert(offsetof(struct kvm_run, hypercall) == offsetof(struct kvm_run, padding));

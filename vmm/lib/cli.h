@@ -1,19 +1,16 @@
-// Pure: command-line parsing.
+// The command line: gmem-vmm's options, parsed declaratively (CLI11), and
+// turned into a RunConfig.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "vmm/lib/config.h"
 #include "vmm/lib/result.h"
 
 namespace gmem {
-
-enum class Mode { kDefault, kSwProtected };
-enum class Backing { kGuestMemfd, kAnonymous };
-// How the guest issues KVM_HC_MAP_GPA_RANGE: the VMCALL/VMMCALL instruction
-// (KVM_EXIT_HYPERCALL) or a boot-info mailbox and an I/O port.
-enum class HcChannel { kAuto, kInstruction, kPort };
 
 struct Options {
   Mode mode = Mode::kDefault;
@@ -34,16 +31,16 @@ struct Options {
   bool help = false;
 };
 
-// "64M", "1G", "4096K", "2097152" -> bytes.  Rejects 0 only via the caller.
-Result<uint64_t> ParseSize(const std::string& s);
-std::string FormatSize(uint64_t bytes);  // "64 MiB", "1 GiB", "3 KiB", "17 B"
+// args without argv[0].  Errors are kInvalidArgument.
 Result<Options> ParseOptions(const std::vector<std::string>& args);
 // Checks that do not need the kernel: RAM size 0, unaligned, too small,
 // anonymous backing only for the default mode.
 Status ValidateOptions(const Options& o);
 std::string UsageText(const std::string& argv0);
-const char* ModeName(Mode m);
-const char* BackingName(Backing b);
-const char* HcChannelName(HcChannel c);
+// Validates o, reads and checks the payload (o.payload_path, else
+// embedded), and fills everything of a run the command line decides.
+// Callbacks and t0 are the caller's.
+Result<RunConfig> ToRunConfig(const Options& o,
+                              std::span<const uint8_t> embedded_payload);
 
 }  // namespace gmem

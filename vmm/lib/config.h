@@ -1,0 +1,43 @@
+// What to run: the domain types of a run, free of any command line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "vmm/lib/payload.h"
+
+namespace gmem {
+
+enum class Mode { kDefault, kSwProtected };
+enum class Backing { kGuestMemfd, kAnonymous };
+// How the guest issues KVM_HC_MAP_GPA_RANGE: the VMCALL/VMMCALL instruction
+// (KVM_EXIT_HYPERCALL) or a boot-info mailbox and an I/O port.
+enum class HcChannel { kAuto, kInstruction, kPort };
+
+const char* ModeName(Mode m);        // "default", "sw-protected"
+const char* BackingName(Backing b);  // "guest_memfd", "anonymous"
+unsigned VmType(Mode m);             // KVM_X86_DEFAULT_VM, KVM_X86_SW_PROTECTED_VM
+const char* VmTypeName(Mode m);      // "KVM_X86_DEFAULT_VM", ...
+
+using Sink = std::function<void(const std::string&)>;
+
+struct RunConfig {
+  Mode mode = Mode::kDefault;
+  Backing backing = Backing::kGuestMemfd;
+  uint64_t ram_size = 0;
+  Payload payload;  // parsed and checked against the guest layout
+  bool bench_only = false;  // fill and report, no conversions
+  uint64_t fill_limit = 0;  // bench: fill at most this much (0 = all)
+  // Anonymous RAM in 4 KiB pages (MADV_NOHUGEPAGE): what guest_memfd, whose
+  // folios are 4 KiB, is compared against.  Otherwise THP as configured.
+  bool anon_small_pages = false;
+  unsigned timeout_s = 120;
+  HcChannel hypercall = HcChannel::kAuto;
+  std::chrono::steady_clock::time_point t0;  // "time zero" for the summary
+  Sink progress;  // may be empty
+  Sink console;   // guest lines, may be empty
+};
+
+}  // namespace gmem

@@ -1,0 +1,69 @@
+#include "vmm/lib/host_support.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "vmm/lib/size.h"
+#include "vmm/uapi/kvm_gmem.h"
+
+namespace gmem {
+
+Status CheckModeSupported(const Capabilities& c, Mode mode, Backing backing) {
+  std::string missing;
+  auto need = [&](bool ok, const char* what) {
+    if (!ok) missing += (missing.empty() ? "" : ", ") + std::string(what);
+  };
+  need(c.user_memory2, "KVM_CAP_USER_MEMORY2");
+  if (mode == Mode::kDefault && backing == Backing::kGuestMemfd) {
+    need(c.guest_memfd, "KVM_CAP_GUEST_MEMFD");
+    need((c.guest_memfd_flags & GUEST_MEMFD_FLAG_MMAP) != 0,
+         "GUEST_MEMFD_FLAG_MMAP (KVM_CAP_GUEST_MEMFD_FLAGS)");
+    need((c.guest_memfd_flags & GUEST_MEMFD_FLAG_INIT_SHARED) != 0,
+         "GUEST_MEMFD_FLAG_INIT_SHARED (KVM_CAP_GUEST_MEMFD_FLAGS)");
+  } else if (mode == Mode::kSwProtected) {
+    need(c.SupportsVmType(KVM_X86_SW_PROTECTED_VM),
+         "KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES)");
+    need(c.guest_memfd, "KVM_CAP_GUEST_MEMFD");
+    need((c.memory_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) != 0,
+         "KVM_MEMORY_ATTRIBUTE_PRIVATE (KVM_CAP_MEMORY_ATTRIBUTES)");
+    need((c.exit_hypercall & (1ull << KVM_HC_MAP_GPA_RANGE)) != 0,
+         "KVM_HC_MAP_GPA_RANGE exits (KVM_CAP_EXIT_HYPERCALL)");
+  }
+  if (missing.empty()) return Ok{};
+  return Error::Msg(std::string("mode ") + ModeName(mode) +
+                        " is not supported by the running kernel: missing " +
+                        missing,
+                    ErrorKind::kUnsupported,
+                    mode == Mode::kDefault
+                        ? "needs Linux 6.18+ guest_memfd mmap support"
+                        : "needs a kernel with CONFIG_KVM_SW_PROTECTED_VM");
+}
+
+Status CheckHostMemory(uint64_t ram_size) {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit) {
+    if (key == "MemAvailable:") {
+      if (ram_size / 1024 > kib)
+        return Error::Msg("RAM size " + FormatSize(ram_size) +
+                              " is more than the host can give (" +
+                              std::to_string(kib >> 10) + " MiB available)",
+                          ErrorKind::kResourceExhausted, "ask for less guest RAM");
+      return Ok{};
+    }
+  }
+  return Ok{};  // no /proc/meminfo: let the kernel decide
+}
+
+HcChannel ResolveHcChannel(HcChannel requested, Mode mode) {
+  if (requested != HcChannel::kAuto) return requested;
+  if (mode == Mode::kDefault && ::access("/sys/module/kvm_pvm", F_OK) == 0)
+    return HcChannel::kPort;
+  return HcChannel::kInstruction;
+}
+
+}  // namespace gmem

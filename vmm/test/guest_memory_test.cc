@@ -1,0 +1,50 @@
+#include "vmm/lib/guest_memory.h"
+
+#include <gtest/gtest.h>
+
+#include "vmm/uapi/kvm_gmem.h"
+
+namespace gmem {
+namespace {
+
+// RunGuest plans its memory before it creates anything; a sw-protected VM
+// with anonymous RAM used to reach the conversion backend with no
+// guest_memfd at all.  The plan refuses it, whoever calls.
+TEST(MemoryPlan, SwProtectedWithAnonymousBackingIsRefused) {
+  auto p = PlanGuestMemory(Mode::kSwProtected, Backing::kAnonymous, 16 << 20, false);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(p.error().message().find("guest_memfd"), std::string::npos)
+      << p.error().message();
+}
+
+TEST(MemoryPlan, SwProtectedIsPrivateGuestMemfdWithAnAnonymousSharedView) {
+  auto p = PlanGuestMemory(Mode::kSwProtected, Backing::kGuestMemfd, 16 << 20, false);
+  ASSERT_TRUE(p.ok()) << p.error().What();
+  EXPECT_TRUE(p.value().guest_memfd);
+  EXPECT_EQ(p.value().gmem_flags, 0u);
+  EXPECT_FALSE(p.value().view_from_gmem);
+  EXPECT_TRUE(p.value().private_memory);
+}
+
+TEST(MemoryPlan, DefaultGuestMemfdIsSharedAndMapped) {
+  auto p = PlanGuestMemory(Mode::kDefault, Backing::kGuestMemfd, 16 << 20, false);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.value().gmem_flags,
+            GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+  EXPECT_TRUE(p.value().view_from_gmem);
+  EXPECT_FALSE(p.value().private_memory);
+  EXPECT_EQ(p.value().size, 16u << 20);
+}
+
+TEST(MemoryPlan, DefaultAnonymousHasNoGuestMemfd) {
+  auto p = PlanGuestMemory(Mode::kDefault, Backing::kAnonymous, 16 << 20, true);
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p.value().guest_memfd);
+  EXPECT_FALSE(p.value().view_from_gmem);
+  EXPECT_FALSE(p.value().private_memory);
+  EXPECT_TRUE(p.value().anon_small_pages);
+}
+
+}  // namespace
+}  // namespace gmem
