@@ -29,6 +29,12 @@
 //                                          guest filling it after each conversion and the
 //                                          VMM discarding the other copy (punch-hole on the
 //                                          way to shared, MADV_DONTNEED on the way back)
+//   first_touch_during_conversions MiB/s   a vCPU fills S of shared 4 KiB anonymous memory of
+//   ..._ratio                      x       a SW-protected VM while another thread flips a
+//   conversions_during_touch       calls/s 2 MiB range of the same slot between private and
+//                                          shared; _ratio = its speed / the speed of the
+//                                          same fill without conversions (fresh VM): 1
+//                                          when invalidations cover only converted gfns
 //   prefault_private               MiB/s   KVM_PRE_FAULT_MEMORY over S of private memory
 //   footprint_private_shared       x       pages held after the guest filled S private,
 //                                          then (converted, no discard) S shared, as a
@@ -62,6 +68,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -73,6 +80,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/report.h"
@@ -473,6 +481,57 @@ void ConversionCycle(const Options& o, Values& v) {
   v.value["conversion_cycle"] = cycles / Seconds(t0);
 }
 
+// A vCPU first-touches S of shared memory (4 KiB anonymous pages) of a
+// SW-protected VM while another thread converts a 2 MiB range elsewhere in
+// the same memslot between private and shared as fast as it can.  Faults
+// must not wait for conversions of gfns they do not touch; the ratio to the
+// same fill without conversions, in a fresh VM of the same round, shows it.
+void FirstTouchDuringConversions(const Options& o, Values& v) {
+  const uint64_t size = o.size, busy = kDataGpa + size;
+  double quiet_s;
+  {
+    PrivateVm q(kDataGpa, size + kCycleSize);
+    CheckSys(madvise(q.shared.data(), size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
+    auto t0 = Clock::now();
+    GuestFill(q.vm, kDataGpa, size, 1);
+    quiet_s = Seconds(t0);
+  }
+  PrivateVm p(kDataGpa, size + kCycleSize);
+  CheckSys(madvise(p.shared.data(), size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
+  std::atomic<bool> stop{false};
+  std::atomic<bool> started{false};
+  uint64_t conversions = 0;
+  std::string error;
+  std::thread converter([&] {
+    try {
+      for (bool priv = true; !stop.load(std::memory_order_relaxed); priv = !priv) {
+        Attributes(p.vm, busy, kCycleSize, priv);
+        conversions++;
+        started.store(true, std::memory_order_relaxed);
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+      started.store(true);
+    }
+  });
+  while (!started.load()) sched_yield();
+  auto t0 = Clock::now();
+  std::optional<Failure> fill_error;
+  try {
+    GuestFill(p.vm, kDataGpa, size, 2);
+  } catch (const Failure& f) {
+    fill_error = f;
+  }
+  const double s = Seconds(t0);
+  stop = true;
+  converter.join();
+  if (fill_error) throw *fill_error;
+  if (!error.empty()) throw Failure("converter thread: " + error);
+  v.value["first_touch_during_conversions"] = MiBps(size, s);
+  v.value["first_touch_during_conversions_ratio"] = quiet_s / s;
+  v.value["conversions_during_touch"] = static_cast<double>(conversions) / s;
+}
+
 void Prefault(const Options& o, Values& v) {
   PrivateVm p(kDataGpa, o.size);
   Attributes(p.vm, kDataGpa, o.size, true);
@@ -577,6 +636,11 @@ std::vector<Bench> Benches(const Options& o, const Caps& c) {
                [](Values& v) { AttributesAlternating(v); }});
   b.push_back(
       {{{"conversion_cycle", "cycles/s"}}, c.sw_vm, [&o](Values& v) { ConversionCycle(o, v); }});
+  b.push_back({{{"first_touch_during_conversions", "MiB/s"},
+                {"first_touch_during_conversions_ratio", "x"},
+                {"conversions_during_touch", "calls/s"}},
+               c.sw_vm,
+               [&o](Values& v) { FirstTouchDuringConversions(o, v); }});
   b.push_back({{{"prefault_private", "MiB/s"}}, c.prefault, [&o](Values& v) { Prefault(o, v); }});
   b.push_back({{{"footprint_private_shared", "x"}, {"footprint_private_shared_cachestat", "x"}},
                c.sw_vm,
