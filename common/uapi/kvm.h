@@ -130,10 +130,10 @@ struct gmem_memory_fault_exit {
   __u64 size;
 };
 
-// The exit union starts where its first member, hw, does.
+// Read from the start of the exit union (its padding member spans it all).
 static inline struct gmem_memory_fault_exit gmem_read_memory_fault(const struct kvm_run* run) {
   struct gmem_memory_fault_exit f;
-  memcpy(&f, &run->hw, sizeof(f));
+  memcpy(&f, run->padding, sizeof(f));
   return f;
 }
 
@@ -179,6 +179,6 @@ static_assert(sizeof(struct kvm_memory_attributes) == 32, "attributes size");
 static_assert(sizeof(struct kvm_create_guest_memfd) == 64, "create_guest_memfd size");
 static_assert(sizeof(struct kvm_pre_fault_memory) == 64, "pre_fault_memory size");
 static_assert(sizeof(struct gmem_cpuid2_header) == 8, "kvm_cpuid2 header size");
-static_assert(offsetof(struct kvm_run, hw) == 32, "kvm_run exit union offset");
+static_assert(offsetof(struct kvm_run, padding) == 32, "kvm_run exit union offset");
 static_assert(sizeof(struct gmem_memory_fault_exit) <= sizeof(((struct kvm_run*)0)->padding),
               "memory_fault fits the exit union");

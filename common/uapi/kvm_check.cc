@@ -153,7 +153,7 @@ GMEM_SAME_STRUCT_FIELD(kvm_pre_fault_memory, padding)
 
 // kvm_run.memory_fault: where gmem_read_memory_fault() reads it (the exit
 // union's start), and the same fields.
-static_assert(offsetof(::kvm_run, memory_fault) == offsetof(::kvm_run, hw),
+static_assert(offsetof(::kvm_run, memory_fault) == offsetof(::kvm_run, padding),
               "kvm_run.memory_fault is not at the exit union's start");
 GMEM_SAME_SIZE(ref::memory_fault, ours::gmem_memory_fault_exit)
 GMEM_SAME_FIELD(ref::memory_fault, ours::gmem_memory_fault_exit, flags)
