@@ -30,7 +30,7 @@ Result<GuestMemfd> GuestMemfd::Create(const Vm& vm, uint64_t size,
                         "ask for less guest RAM", ErrorKind::kResourceExhausted);
     return Error::Sys("KVM_CREATE_GUEST_MEMFD", err);
   }
-  return GuestMemfd(UniqueFd(fd), size, flags);
+  return GuestMemfd(UniqueFd(fd), size);
 }
 
 Result<Mapping> GuestMemfd::Map() const {

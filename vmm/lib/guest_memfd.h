@@ -16,18 +16,15 @@ class GuestMemfd {
 
   int fd() const { return fd_.get(); }
   uint64_t size() const { return size_; }
-  uint64_t flags() const { return flags_; }
 
   // mmap() of the whole file, shared; needs GUEST_MEMFD_FLAG_MMAP.
   Result<Mapping> Map() const;
   Status PunchHole(uint64_t offset, uint64_t len) const;
 
  private:
-  GuestMemfd(UniqueFd fd, uint64_t size, uint64_t flags)
-      : fd_(std::move(fd)), size_(size), flags_(flags) {}
+  GuestMemfd(UniqueFd fd, uint64_t size) : fd_(std::move(fd)), size_(size) {}
   UniqueFd fd_;
   uint64_t size_;
-  uint64_t flags_;
 };
 
 }  // namespace gmem

@@ -19,8 +19,6 @@ class Vcpu {
  public:
   static Result<Vcpu> Create(const KvmSystem& kvm, const Vm& vm, int id);
 
-  int fd() const { return fd_.get(); }
-
   Status SetCpuidFromHost(const KvmSystem& kvm) const;
   Status EnterLongMode(const LongModeState& s) const;
   // One KVM_RUN (EAGAIN is retried).  Entry failures and KVM internal

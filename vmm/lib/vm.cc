@@ -30,7 +30,7 @@ Result<Vm> Vm::Create(const KvmSystem& kvm, unsigned type) {
                         ErrorKind::kUnsupported);
     return Error::Sys("KVM_CREATE_VM", err);
   }
-  return Vm(UniqueFd(fd), type);
+  return Vm(UniqueFd(fd));
 }
 
 Status Vm::EnableCap(uint32_t cap, uint64_t arg0) const {

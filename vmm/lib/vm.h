@@ -15,14 +15,12 @@ class Vm {
   static Result<Vm> Create(const KvmSystem& kvm, unsigned type);
 
   int fd() const { return fd_.get(); }
-  unsigned type() const { return type_; }
   Status EnableCap(uint32_t cap, uint64_t arg0) const;
   Status SetMemoryAttributes(uint64_t gpa, uint64_t size, uint64_t attrs) const;
 
  private:
-  Vm(UniqueFd fd, unsigned type) : fd_(std::move(fd)), type_(type) {}
+  explicit Vm(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
-  unsigned type_;
 };
 
 }  // namespace gmem
