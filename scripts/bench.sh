@@ -7,11 +7,13 @@
 # one fresh boot of each running `gmem_bench --rounds 1`).
 #
 #   scripts/bench.sh [--quick] [--rounds N] [--mem SIZE] [--smp N] [--numa N]
-#                    [--ours-kernel BZIMAGE] [--upstream-kernel BZIMAGE]
+#                    [--variant V] [--ours-kernel BZIMAGE] [--upstream-kernel BZIMAGE]
 #
 #   --quick              gmem_bench --quick (small sizes) and 1 round unless --rounds
 #   --rounds N           rounds (default 5)
 #   --mem, --smp, --numa the guest, as harness/run.sh takes them (default 2G, 2, 1)
+#   --variant V          build both kernels as kernel-build.sh --variant V (default
+#                        perf; CI's smoke run uses debug, whose ours it has built)
 #   --ours-kernel, --upstream-kernel
 #                        use this bzImage instead of building that kernel
 #
@@ -20,13 +22,14 @@
 # which way is better), one PNG per metric group (gnuplot), and logs/ (each
 # boot's console and verdict).  Upstream's tree is out/up612/linux-source-6.12
 # (extracted from /usr/src/linux-source-6.12.tar.xz), built in out/build/up612.
-# Exit 0 if every boot ran and every metric was measured or is n/a (the
-# kernel lacks the ABI), else 1.
+# Last, a KTAP verdict per metric: ok if both kernels measured it in every
+# round or reported it n/a (the kernel lacks the ABI), not ok otherwise.
+# Exit 0 if every boot ran and every metric was measured or is n/a, else 1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-quick=0 rounds='' mem=2G smp=2 numa=1 ours_kernel='' up_kernel=''
+quick=0 rounds='' mem=2G smp=2 numa=1 ours_kernel='' up_kernel='' variant=perf
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -34,9 +37,10 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?--mem SIZE}; shift ;;
 	--smp) smp=${2:?--smp N}; shift ;;
 	--numa) numa=${2:?--numa N}; shift ;;
+	--variant) variant=${2:?--variant V}; shift ;;
 	--ours-kernel) ours_kernel=${2:?--ours-kernel BZIMAGE}; shift ;;
 	--upstream-kernel) up_kernel=${2:?--upstream-kernel BZIMAGE}; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 	shift
@@ -64,8 +68,8 @@ bench_bin=$out/bin/gmem_bench report=$out/bin/bench_report
 # 2. Our kernel: the series on Debian's 6.1, perf variant.
 if [ -z "$ours_kernel" ]; then
 	"$REPO/scripts/base-tree.sh"
-	say "building our kernel (perf variant)"
-	ours_kernel=$("$REPO/scripts/kernel-build.sh" --variant perf | tail -n 1)
+	say "building our kernel ($variant variant)"
+	ours_kernel=$("$REPO/scripts/kernel-build.sh" --variant "$variant" | tail -n 1)
 fi
 
 # 3. Upstream: Debian's linux-source-6.12, with the same fragments.  The
@@ -80,11 +84,12 @@ if [ -z "$up_kernel" ]; then
 	updir=$OUT/up612
 	uptree=$updir/linux-source-6.12
 	upbuild=$OUT/build/up612
+	[ "$variant" = perf ] || upbuild+=-$variant
 	[ -r "$tarball" ] || die "$tarball missing (package linux-source-6.12)"
 	stamp="$(stat -c '%s %Y' "$tarball") $(dpkg-query -W -f='${Version}' linux-source-6.12)"
 	if [ "$(cat "$updir/.extracted" 2>/dev/null)" != "$stamp" ] || [ ! -f "$uptree/Makefile" ]; then
 		say "extracting $tarball into $updir (a fresh build in $upbuild)"
-		rm -rf "$updir" "$upbuild"
+		rm -rf "$updir" "$upbuild" "$OUT"/build/up612-*
 		mkdir -p "$updir"
 		tar -xJf "$tarball" -C "$updir" || die "extracting $tarball failed"
 		[ -f "$uptree/Makefile" ] || die "$tarball has no linux-source-6.12/ at its top"
@@ -92,8 +97,8 @@ if [ -z "$up_kernel" ]; then
 	else
 		say "upstream tree: $uptree (extracted before)"
 	fi
-	say "building upstream 6.12 (perf variant, the same config fragments)"
-	up_kernel=$("$REPO/scripts/kernel-build.sh" --tree "$uptree" --out "$upbuild" --variant perf | tail -n 1)
+	say "building upstream 6.12 ($variant variant, the same config fragments)"
+	up_kernel=$("$REPO/scripts/kernel-build.sh" --tree "$uptree" --out "$upbuild" --variant "$variant" | tail -n 1)
 fi
 [ -r "$ours_kernel" ] || die "no kernel $ours_kernel"
 [ -r "$up_kernel" ] || die "no kernel $up_kernel"
@@ -152,7 +157,7 @@ quick_note=''
 preamble="$rounds round(s), interleaved ours, upstream, ours, ...; each a fresh boot running"
 preamble+=" \`gmem_bench --rounds 1\`$quick_note.  QEMU TCG with nested SVM (harness/run.sh),"
 preamble+=" -m $mem, -smp $smp, $numa NUMA node(s), on $(uname -r) ($cpu), $(date -u +%Y-%m-%d)."
-preamble+="  Both kernels: kernel/config/gmem61.config + perf.config (+ series.config) on tinyconfig;"
+preamble+="  Both kernels: kernel/config/gmem61.config + the $variant variant's fragment (+ series.config) on tinyconfig;"
 preamble+=" ours is the series on Debian's linux-source-6.1, upstream Debian's linux-source-6.12."
 preamble+="  n/a: the kernel lacks that ABI (the reason follows)."
 "$report" report --csv "$csv" --out "$out" --ours ours --upstream upstream \
@@ -165,4 +170,25 @@ done <"$out/plots.list"
 cat "$out/results.md"
 say "results: $out/results.md, $out/results.csv, plots: $(sed 's/\.gp$/.png/' "$out/plots.list" | tr '\n' ' ')"
 say "took $(($(date +%s) - t0))s"
+
+# 6. A verdict per metric: every round of both kernels has a value or n/a.
+ktap_reset
+while IFS= read -r metric; do
+	bad=''
+	for k in ours upstream; do
+		for ((r = 1; r <= rounds; r++)); do
+			v=$(awk -F, -v k="$k" -v r="$r" -v m="$metric" \
+				'$1 == k && $2 == r && $3 == m { print $5; exit }' "$csv")
+			case "${v#\"}" in
+			'') bad+="${title[$k]} round $r: missing; " ;;
+			error*) bad+="${title[$k]} round $r: $v; " ;;
+			esac
+		done
+	done
+	if [ -z "$bad" ]; then ktap_ok "bench $metric"; else ktap_not_ok "bench $metric" "${bad%; }"; fi
+done < <(tail -n +2 "$csv" | cut -d, -f3 | sort -u)
+[ "$_ktap_n" -gt 0 ] || ktap_not_ok "bench" "no metric at all"
+ktap_print
+echo "bench: $ktap_pass passed, $ktap_fail failed, $ktap_skipped skipped"
+[ "$ktap_fail" = 0 ] || failed=1
 exit $failed

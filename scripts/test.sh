@@ -10,6 +10,8 @@
 #   kasan      the memory tests again on the KASAN + kmemleak kernel
 #   faults     allocation-failure sweep of the ABI on the KASAN kernel
 #   fuzz       60 s of gmem_fuzz (seeded, concurrent) on the KASAN kernel
+#   bench      scripts/bench.sh --quick on ours and upstream 6.12 (debug configs):
+#              the benchmark runs and emits every metric; timings are not judged
 #
 #   scripts/test.sh [STAGE...]     (default: all, in this order)
 #   scripts/test.sh --help
@@ -26,7 +28,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO" || die "cannot enter $REPO"
 
-all_stages=(unit queue harness kernel modules kasan faults fuzz)
+all_stages=(unit queue harness kernel modules kasan faults fuzz bench)
 stages=()
 for a in "$@"; do
 	case "$a" in
@@ -163,7 +165,7 @@ if want unit; then
 	tally "$log"
 fi
 
-if want queue || want harness || want kernel || want modules || want kasan || want faults || want fuzz; then
+if want queue || want harness || want kernel || want modules || want kasan || want faults || want fuzz || want bench; then
 	stage "base tree and kernel"
 	"$REPO/scripts/base-tree.sh" || die "base tree failed"
 	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
@@ -253,6 +255,13 @@ if want fuzz; then
 	stage "fuzz: 60 s of gmem_fuzz on the KASAN kernel"
 	log=$logdir/fuzz.log
 	"$REPO/scripts/fuzz.sh" --kernel "$kasan" --seconds 60 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want bench; then
+	stage "bench: scripts/bench.sh --quick, ours against upstream 6.12"
+	log=$logdir/bench.log
+	"$REPO/scripts/bench.sh" --quick --variant debug --ours-kernel "$bzimage" 2>&1 | tee "$log"
 	tally "$log"
 fi
 
