@@ -6,16 +6,16 @@
 #include <sys/mman.h>
 
 #include "vmm/lib/vm.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 
 Result<GuestMemfd> GuestMemfd::Create(const Vm& vm, uint64_t size,
                                       uint64_t flags) {
-  gmem_create_guest_memfd args{};
+  kvm_create_guest_memfd args{};
   args.size = size;
   args.flags = flags;
-  int fd = ::ioctl(vm.fd(), GMEM_CREATE_GUEST_MEMFD, &args);
+  int fd = ::ioctl(vm.fd(), KVM_CREATE_GUEST_MEMFD, &args);
   if (fd < 0) {
     int err = errno;
     if (err == ENOTTY)

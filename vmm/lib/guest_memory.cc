@@ -4,7 +4,7 @@
 
 #include "vmm/lib/size.h"
 #include "vmm/lib/vm.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 

@@ -6,7 +6,7 @@
 #include "vmm/lib/hypercall.h"
 #include "vmm/lib/isolation.h"
 #include "vmm/lib/size.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 

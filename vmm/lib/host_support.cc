@@ -6,7 +6,7 @@
 #include <string>
 
 #include "vmm/lib/size.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 

@@ -1,6 +1,6 @@
 #include "vmm/lib/hypercall.h"
 
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 

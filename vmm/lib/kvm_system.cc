@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 

@@ -16,7 +16,7 @@
 #include "vmm/lib/size.h"
 #include "vmm/lib/vcpu.h"
 #include "vmm/lib/vm.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 namespace {

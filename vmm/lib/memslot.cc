@@ -5,13 +5,13 @@
 #include <utility>
 
 #include "vmm/lib/vm.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 namespace {
 
 int SetRegion(int vm_fd, const MemslotSpec& s, uint64_t size) {
-  gmem_userspace_memory_region2 r{};
+  kvm_userspace_memory_region2 r{};
   r.slot = s.slot;
   r.guest_phys_addr = s.gpa;
   r.memory_size = size;
@@ -21,7 +21,7 @@ int SetRegion(int vm_fd, const MemslotSpec& s, uint64_t size) {
     r.guest_memfd = static_cast<uint32_t>(s.gmem_fd);
     r.guest_memfd_offset = s.gmem_offset;
   }
-  return ::ioctl(vm_fd, GMEM_SET_USER_MEMORY_REGION2, &r);
+  return ::ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 #include "vmm/lib/size.h"
 #include "vmm/lib/vm.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 Result<Vcpu> Vcpu::Create(const KvmSystem& kvm, const Vm& vm, int id) {
@@ -107,8 +107,7 @@ Result<VcpuExit> Vcpu::RunOnce() {
           {r->hypercall.args[0], r->hypercall.args[1], r->hypercall.args[2]},
           reinterpret_cast<uint64_t*>(&r->hypercall.ret)}};
     case KVM_EXIT_MEMORY_FAULT: {
-      gmem_memory_fault_exit f;
-      std::memcpy(&f, &r->hypercall, sizeof f);  // same union offset
+      const gmem_memory_fault_exit f = gmem_read_memory_fault(r);
       return VcpuExit{MemoryFaultExit{
           f.gpa, f.size, (f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) != 0}};
     }

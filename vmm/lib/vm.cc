@@ -2,7 +2,7 @@
 
 #include <sys/ioctl.h>
 
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 namespace {
@@ -44,11 +44,11 @@ Status Vm::EnableCap(uint32_t cap, uint64_t arg0) const {
 
 Status Vm::SetMemoryAttributes(uint64_t gpa, uint64_t size,
                                uint64_t attrs) const {
-  gmem_memory_attributes a{};
+  kvm_memory_attributes a{};
   a.address = gpa;
   a.size = size;
   a.attributes = attrs;
-  while (::ioctl(fd_.get(), GMEM_SET_MEMORY_ATTRIBUTES, &a) < 0) {
+  while (::ioctl(fd_.get(), KVM_SET_MEMORY_ATTRIBUTES, &a) < 0) {
     if (errno == EAGAIN || errno == EINTR) continue;  // kernel asks to retry
     return Error::Sys("KVM_SET_MEMORY_ATTRIBUTES", errno,
                       errno == ENOTTY ? "this kernel has no memory attributes"

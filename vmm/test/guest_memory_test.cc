@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "vmm/lib/host_support.h"
-#include "vmm/uapi/kvm_gmem.h"
+#include "common/uapi/kvm.h"
 
 namespace gmem {
 namespace {
