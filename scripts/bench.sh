@@ -58,12 +58,12 @@ need_pkgs gnuplot-nox
 #    next bazel command anywhere in this workspace may repoint).
 say "building gmem_bench and bench_report"
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress \
-	//bench:gmem_bench //bench:bench_report >&2 || die "bazel build failed"
+	//bench:gmem_bench //bench:bench_report //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 out=$OUT/bench
 rm -rf "$out"
 mkdir -p "$out/logs" "$out/bin"
-cp bazel-bin/bench/gmem_bench bazel-bin/bench/bench_report "$out/bin/"
-bench_bin=$out/bin/gmem_bench report=$out/bin/bench_report
+cp bazel-bin/bench/gmem_bench bazel-bin/bench/bench_report bazel-bin/vmm/gmem-vmm-static "$out/bin/"
+bench_bin=$out/bin/gmem_bench report=$out/bin/bench_report vmm_bin=$out/bin/gmem-vmm-static
 
 # 2. Our kernel: the series on Debian's 6.1, perf variant.
 if [ -z "$ours_kernel" ]; then
@@ -105,10 +105,17 @@ fi
 
 # 4. The rounds: ours, upstream, ours, upstream, ...
 bench_cmd="/bin/gmem_bench --rounds 1"
+# The test VMM's time to its guest's first instruction, private guest_memfd
+# (SW-protected VM) against anonymous memory (default VM); the guest fills
+# only 4 MiB, as TCG emulates every guest instruction.
+vmm_cmd="/bin/gmem-vmm-static --mode sw-protected --bench-metrics --bench-reps 1 --bench-fill 4M -q"
 test_timeout=2400 timeout=3000
 if [ $quick = 1 ]; then
 	bench_cmd+=" --quick"
+	vmm_cmd+=" --bench-sizes 64M,256M"
 	test_timeout=600 timeout=900
+else
+	vmm_cmd+=" --bench-sizes 1G,4G"
 fi
 declare -A kernel=([ours]=$ours_kernel [upstream]=$up_kernel)
 declare -A title=([ours]="ours 6.1" [upstream]="upstream 6.12")
@@ -123,7 +130,8 @@ for ((r = 1; r <= rounds; r++)); do
 		verdict=$out/logs/$k-$r.verdict
 		if ! harness/run.sh --kernel "${kernel[$k]}" --mem "$mem" --smp "$smp" --numa "$numa" \
 			--test-timeout "$test_timeout" --timeout "$timeout" --log "$log" \
-			--bin "$bench_bin" --test "gmem_bench: $bench_cmd" >"$verdict" 2>&1; then
+			--bin "$bench_bin" --test "gmem_bench: $bench_cmd" \
+			--bin "$vmm_bin" --test "gmem-vmm --bench: $vmm_cmd" >"$verdict" 2>&1; then
 			warn "round $r, ${title[$k]}: the harness reported a failure (see $verdict):"
 			sed 's/^/    /' "$verdict" >&2
 			failed=1

@@ -105,6 +105,46 @@ std::string FormatBenchTable(const BenchResult& r) {
   return out + ratios;
 }
 
+namespace {
+// "1G", "512M", "4K": a size as part of a metric name.
+std::string SizeTag(uint64_t bytes) {
+  const char* unit = "";
+  for (const char* u : {"K", "M", "G", "T"}) {
+    if (bytes < 1024 || bytes % 1024) break;
+    bytes /= 1024;
+    unit = u;
+  }
+  return std::to_string(bytes) + unit;
+}
+}  // namespace
+
+std::string FormatBenchMetrics(const BenchResult& r) {
+  std::string out;
+  char line[256];
+  for (const BenchSize& bs : r.sizes) {
+    const std::string prefix = "vmm_first_insn_" + SizeTag(bs.ram);
+    if (bs.rows.empty()) {
+      for (const char* b : {"gmem", "anon-4k"})
+        out += "METRIC " + prefix + "_" + b + " ms n/a " + bs.skipped + "\n";
+      continue;
+    }
+    for (const BenchRow& row : bs.rows) {
+      std::snprintf(line, sizeof line, "METRIC %s_%s ms %.3f\n", prefix.c_str(),
+                    row.backing.c_str(), row.first_ms);
+      out += line;
+    }
+    const BenchRow& g = bs.rows[0];
+    for (size_t i = 1; i < bs.rows.size(); i++) {
+      const BenchRow& row = bs.rows[i];
+      if (row.first_ms <= 0) continue;
+      std::snprintf(line, sizeof line, "METRIC %s_gmem_vs_%s x %.3f\n", prefix.c_str(),
+                    row.backing.c_str(), g.first_ms / row.first_ms);
+      out += line;
+    }
+  }
+  return out;
+}
+
 Json BenchJson(const BenchResult& r) {
   Json sizes = Json::array();
   for (const BenchSize& bs : r.sizes) {

@@ -44,5 +44,10 @@ Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
                              const RunConfig& base, const BenchPlan& plan);
 std::string FormatBenchTable(const BenchResult& r);
 Json BenchJson(const BenchResult& r);  // with schema_version
+// One line per value, as bench/gmem_bench prints them:
+//   METRIC vmm_first_insn_<size>_<backing> ms <median>
+//   METRIC vmm_first_insn_<size>_gmem_vs_<backing> x <gmem / that backing>
+// and "n/a <why>" for a size the host could not run.
+std::string FormatBenchMetrics(const BenchResult& r);
 
 }  // namespace gmem

@@ -117,6 +117,7 @@ int Main(int argc, char** argv) {
     auto r = RunBench(kvm, caps, cfg, {o.bench_sizes, o.bench_reps});
     if (!r.ok()) return Fail(r.error(), o.json);
     if (o.json) PrintJson(BenchJson(r.value()));
+    else if (o.bench_metrics) std::fputs(FormatBenchMetrics(r.value()).c_str(), stdout);
     else std::fputs(FormatBenchTable(r.value()).c_str(), stdout);
     return kExitPass;
   }

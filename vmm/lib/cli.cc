@@ -70,6 +70,7 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
   app.add_flag("-v,--verbose", o.verbose);
   app.add_flag("--probe", o.probe);
   app.add_flag("--bench", o.bench);
+  app.add_flag("--bench-metrics", o.bench_metrics);
   app.add_option_function<std::string>("--bench-sizes", [&o](const std::string& v) {
     auto r = ParseSizeList(v);
     if (!r.ok()) throw CLI::ValidationError("--bench-sizes", r.error().message());
@@ -86,6 +87,7 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
     std::string what = e.what();
     return Error::Msg(what + " (see --help)", ErrorKind::kInvalidArgument);
   }
+  if (o.bench_metrics) o.bench = true;
   return o;
 }
 
@@ -165,6 +167,8 @@ KVM_HC_MAP_GPA_RANGE, a message through shared memory) and summarise.
   --bench-fill SIZE     fill only this much of each benchmark guest (default:
                         all of it; for hosts that emulate guest code)
   --bench-reps N        runs per configuration, medians reported (default 3)
+  --bench-metrics       print --bench as METRIC lines (bench/gmem_bench's
+                        format, which scripts/bench.sh collects)
   --timeout SECONDS     give up on a stuck guest (default 120)
   --kvm PATH            KVM device (default /dev/kvm)
   -h, --help            this text

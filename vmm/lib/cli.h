@@ -23,6 +23,7 @@ struct Options {
   bool verbose = false;  // echo the guest console
   bool probe = false;    // print capabilities and exit
   bool bench = false;
+  bool bench_metrics = false;  // --bench as gmem_bench's METRIC lines
   std::vector<uint64_t> bench_sizes = {1ull << 30, 4ull << 30};
   unsigned bench_reps = 3;
   uint64_t bench_fill = 0;  // 0: fill all of each guest's RAM
