@@ -98,7 +98,7 @@ TEST(MemoryAttributes, ManyRangesThenVmDestroy) {
   GMT_REQUIRE_KVM(kvm);
   GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES);
   GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
-  constexpr uint64_t kBase = 1ULL << 32, kPages = 8192;
+  constexpr uint64_t kBase = 1ULL << 32, kPages = 16384;
   for (int round = 0; round < 3; round++) {
     UniqueFd vm(static_cast<int>(
         Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
