@@ -108,7 +108,7 @@ bench_cmd="/bin/gmem_bench --rounds 1"
 # The test VMM's time to its guest's first instruction, private guest_memfd
 # (SW-protected VM) against anonymous memory (default VM); the guest fills
 # only 4 MiB, as TCG emulates every guest instruction.
-vmm_cmd="/bin/gmem-vmm-static --mode sw-protected --bench-metrics --bench-reps 1 --bench-fill 4M -q"
+vmm_cmd="/bin/gmem-vmm-static --mode sw-protected --bench-metrics --bench-reps 3 --bench-fill 4M -q"
 test_timeout=2400 timeout=3000
 if [ $quick = 1 ]; then
 	bench_cmd+=" --quick"

@@ -20,15 +20,17 @@ double Median(std::vector<double> v) {
 
 Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
                              const RunConfig& base, const BenchPlan& plan) {
-  // guest_memfd side: shared guest_memfd in a default VM where the kernel
-  // can mmap it (6.18+), else private guest_memfd in a SW-protected VM (our
-  // 6.1 series).  The anonymous side is always a default VM.
-  BenchResult res{Mode::kDefault, base.fill_limit, plan.reps, {}};
-  if (!CheckModeSupported(caps, Mode::kDefault, Backing::kGuestMemfd).ok()) {
+  // guest_memfd side: with --mode sw-protected, private guest_memfd in a
+  // SW-protected VM (all RAM made private before the first instruction, so
+  // the same work on every kernel); by default shared guest_memfd in a
+  // default VM where the kernel can mmap it (6.18+), else private.  The
+  // anonymous side is always a default VM.
+  BenchResult res{base.mode, base.fill_limit, plan.reps, {}};
+  if (res.gmem_mode == Mode::kDefault &&
+      !CheckModeSupported(caps, Mode::kDefault, Backing::kGuestMemfd).ok())
     res.gmem_mode = Mode::kSwProtected;
-    GMEM_TRY_CTX(CheckModeSupported(caps, res.gmem_mode, Backing::kGuestMemfd),
-                 "benchmark: neither shared nor private guest_memfd available");
-  }
+  GMEM_TRY_CTX(CheckModeSupported(caps, res.gmem_mode, Backing::kGuestMemfd),
+               "benchmark: no guest_memfd for " + std::string(ModeName(res.gmem_mode)));
   for (uint64_t size : plan.sizes) {
     BenchSize& bs = res.sizes.emplace_back(BenchSize{size, {}, {}});
     if (Status s = CheckHostMemory(size); !s.ok()) {
