@@ -11,7 +11,7 @@
 #
 #   --quick              gmem_bench --quick (small sizes) and 1 round unless --rounds
 #   --rounds N           rounds (default 5)
-#   --mem, --smp, --numa the guest, as harness/run.sh takes them (default 2G, 2, 1)
+#   --mem, --smp, --numa the guest, as harness/run.sh takes them (default 6G, 2, 1: room for the VMM's 4 GiB guest)
 #   --variant V          build both kernels as kernel-build.sh --variant V (default
 #                        perf; CI's smoke run uses debug, whose ours it has built)
 #   --ours-kernel, --upstream-kernel
@@ -29,7 +29,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-quick=0 rounds='' mem=2G smp=2 numa=1 ours_kernel='' up_kernel='' variant=perf
+quick=0 rounds='' mem=6G smp=2 numa=1 ours_kernel='' up_kernel='' variant=perf
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
