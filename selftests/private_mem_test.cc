@@ -2,7 +2,14 @@
 // private data lives only in guest_memfd, and a private access that
 // guest_memfd cannot back exits with KVM_EXIT_MEMORY_FAULT.  That punching a
 // hole discards private data is the series' guest_memfd_lifetime_test's.
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "selftests/lib/private_vm.h"
+#include "selftests/lib/stats.h"
 
 namespace gmt {
 namespace {
@@ -102,6 +109,65 @@ TEST_F(PrivateMem, PrefaultPrivateMemory) {
   auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa)});
   ASSERT_TRUE(res.ok) << res.what;
   EXPECT_EQ(res.value, 0u);
+}
+
+// The AnonHugePages of the mapping that contains |p|, in KiB (smaps), or -1.
+long AnonHugeKiB(const void* p) {
+  FILE* f = std::fopen("/proc/self/smaps", "re");
+  if (!f) return -1;
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  char line[512];
+  bool in = false;
+  long kib = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+      in = addr >= lo && addr < hi;
+      continue;
+    }
+    if (in && std::sscanf(line, "AnonHugePages: %ld kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib;
+}
+
+// KVM_PRE_FAULT_MEMORY on memory that the host backs with 2 MiB pages maps
+// it 2 MiB at a time: 4 MiB of transparent huge pages become two 2 MiB
+// mappings and no 4 KiB ones, and a request that starts inside the first
+// hugepage ends with the cursor at the end of the range.
+TEST(PreFault, HugePagesAreMappedWhole) {
+  UniqueFd kvm = OpenKvm();
+  GMT_REQUIRE_KVM(kvm);
+  GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_PRE_FAULT_MEMORY);
+  TestVm vm(KVM_X86_DEFAULT_VM);
+  ASSERT_TRUE(vm.ok()) << vm.error();
+  constexpr uint64_t k2M = 2ULL << 20, kSize = 2 * k2M, kBase = 1ULL << 30;
+  Mapping m = Mapping::Map(kSize + k2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(m.valid());
+  uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(m.data()) + k2M - 1) & ~(k2M - 1));
+  ASSERT_EQ(madvise(p, kSize, MADV_HUGEPAGE), 0) << std::strerror(errno);
+  std::memset(p, 1, kSize);
+  if (AnonHugeKiB(p) < static_cast<long>(kSize >> 10))
+    GTEST_SKIP() << "no transparent huge pages for the test memory (AnonHugePages "
+                 << AnonHugeKiB(p) << " kB)";
+  Region2 r;
+  r.slot = 1;
+  r.gpa = kBase;
+  r.size = kSize;
+  r.hva = reinterpret_cast<uint64_t>(p);
+  ASSERT_EQ(SetRegion2(vm.vm(), r), 0);
+  auto before_2m = ReadStat(vm.vm(), "pages_2m");
+  auto before_4k = ReadStat(vm.vm(), "pages_4k");
+  if (!before_2m || !before_4k) GTEST_SKIP() << "no pages_2m/pages_4k VM statistics";
+
+  kvm_pre_fault_memory pf = {};
+  pf.gpa = kBase + kPage;  // inside the first hugepage
+  pf.size = kSize - kPage;
+  ASSERT_EQ(Ioctl(vm.vcpu(), KVM_PRE_FAULT_MEMORY, &pf), 0);
+  EXPECT_EQ(pf.size, 0u);
+  EXPECT_EQ(pf.gpa, kBase + kSize);
+  EXPECT_EQ(*ReadStat(vm.vm(), "pages_2m") - *before_2m, 2u);
+  EXPECT_EQ(*ReadStat(vm.vm(), "pages_4k"), *before_4k);
 }
 
 }  // namespace
