@@ -1,5 +1,6 @@
 // patchq: maintains the quilt series in patches/ + series against a kernel
 // git tree whose first commit is tagged "base".
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,7 +62,7 @@ Commands:
            content-derived Message-Ids, fixed dates, "base-commit:" (the
            tree's base tag) in the cover, From: = git user.name/user.email of
            REPO, in-body From: when that is not the patch author
-             --version N   N in [PATCH vN ...] (default 1)
+             --version N   N in [PATCH vN ...], 1 to 999 (default 1)
              --cover FILE  cover letter: subject line, blank line, body
                            (default: generated shortlog + diffstat)
              --to ADDR, --cc ADDR   add recipients (repeatable)
@@ -90,55 +91,61 @@ struct Args {
   std::exit(2);
 }
 
+// The command line, declared with CLI11: one subcommand per command, each
+// with its own options; --tree and --repo (and -h) anywhere.
 Args Parse(int argc, char** argv) {
   Args a;
-  std::vector<std::string> v(argv + 1, argv + argc);
-  auto value = [&](size_t& i) -> std::string {
-    if (i + 1 >= v.size()) UsageError(v[i] + " needs a value");
-    return v[++i];
-  };
-  for (size_t i = 0; i < v.size(); ++i) {
-    const std::string& s = v[i];
-    if (s == "-h" || s == "--help") {
+  bool help = false;
+  CLI::App app{"patchq"};
+  app.set_help_flag();  // kUsage is the help text
+  app.add_flag("-h,--help", help);
+  app.add_option("--tree", a.tree);
+  app.add_option("--repo", a.repo);
+  app.require_subcommand(0, 1);
+
+  CLI::App* exp = app.add_subcommand("export");
+  exp->add_flag("--dry-run", a.dry_run);
+  CLI::App* imp = app.add_subcommand("import");
+  imp->add_flag("--force", a.force);
+  CLI::App* chk = app.add_subcommand("check");
+  chk->add_flag("--build", a.build);
+  chk->add_option("--build-cmd", a.build_cmd);
+  chk->add_option("--checkpatch", a.checkpatch);
+  CLI::App* mb = app.add_subcommand("mbox");
+  mb->add_option("--version", a.version)->check(CLI::Range(1, 999));
+  mb->add_option("--cover", a.cover);
+  mb->add_option("--to", a.to)->allow_extra_args(false);
+  mb->add_option("--cc", a.cc)->allow_extra_args(false);
+  mb->add_option("-o", a.output);
+  for (CLI::App* sub : {exp, imp, chk, mb}) {
+    sub->set_help_flag();
+    sub->add_flag("-h,--help", help);
+    sub->fallthrough();  // --tree, --repo after the command
+  }
+
+  // A first word that is no command gets a message that says so.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string first = argv[1];
+    if (first != "export" && first != "import" && first != "check" && first != "mbox")
+      UsageError("unknown command '" + first + "'");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (help) {
       std::cout << kUsage;
       std::exit(0);
-    } else if (s == "--tree") {
-      a.tree = value(i);
-    } else if (s == "--repo") {
-      a.repo = value(i);
-    } else if (s == "--force" && a.command == "import") {
-      a.force = true;
-    } else if (s == "--dry-run" && a.command == "export") {
-      a.dry_run = true;
-    } else if (s == "--build" && a.command == "check") {
-      a.build = true;
-    } else if (s == "--build-cmd" && a.command == "check") {
-      a.build = true;
-      a.build_cmd = value(i);
-    } else if (s == "--checkpatch" && a.command == "check") {
-      a.checkpatch = value(i);
-    } else if (s == "--version" && a.command == "mbox") {
-      std::string n = value(i);
-      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || std::stoi(n) < 1) {
-        UsageError("--version expects a positive number, got '" + n + "'");
-      }
-      a.version = std::stoi(n);
-    } else if (s == "--cover" && a.command == "mbox") {
-      a.cover = value(i);
-    } else if (s == "--to" && a.command == "mbox") {
-      a.to.push_back(value(i));
-    } else if (s == "--cc" && a.command == "mbox") {
-      a.cc.push_back(value(i));
-    } else if (s == "-o" && a.command == "mbox") {
-      a.output = value(i);
-    } else if (a.command.empty() && !s.empty() && s[0] != '-') {
-      a.command = s;
-      if (s != "export" && s != "import" && s != "check" && s != "mbox") UsageError("unknown command '" + s + "'");
-    } else {
-      UsageError("unexpected argument '" + s + "'" + (a.command.empty() ? "" : " for " + a.command));
     }
+    UsageError(e.what());
   }
+  if (help) {
+    std::cout << kUsage;
+    std::exit(0);
+  }
+  for (CLI::App* sub : {exp, imp, chk, mb})
+    if (sub->parsed()) a.command = sub->get_name();
   if (a.command.empty()) UsageError("no command (export, import, check, mbox)");
+  if (!a.build_cmd.empty()) a.build = true;
   return a;
 }
 
