@@ -90,24 +90,30 @@ TEST_F(Attributes, SplitAndMergedRangesReadBackPerPage) {
 }
 
 // A VM whose attributes are thousands of ranges (a tree several levels
-// deep) is destroyed cleanly, again and again.  6.1's maple tree crashed in
-// its RCU-deferred destruction of such a tree (mte_dead_walk), found by
-// gmem_bench's alternating-pages metric.
+// deep) merges them and is destroyed cleanly, again and again.  6.1's maple
+// tree crashed (mte_dead_walk) when it freed, RCU-deferred, a subtree whose
+// root was a full internal node: at VM destruction (found by gmem_bench's
+// alternating-pages metric) and when one store replaces whole subtrees.
 TEST(MemoryAttributes, ManyRangesThenVmDestroy) {
   UniqueFd kvm = OpenKvm();
   GMT_REQUIRE_KVM(kvm);
   GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES);
   GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
   constexpr uint64_t kBase = 1ULL << 32, kPages = 16384;
-  for (int round = 0; round < 3; round++) {
+  for (int round = 0; round < 4; round++) {
     UniqueFd vm(static_cast<int>(
         Ioctl(kvm.get(), KVM_CREATE_VM, static_cast<unsigned long>(KVM_X86_SW_PROTECTED_VM))));
     ASSERT_TRUE(vm.valid()) << "KVM_CREATE_VM, round " << round;
     for (uint64_t i = 0; i < kPages; i += 2)
       ASSERT_EQ(SetAttributes(vm.get(), kBase + i * kPage, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0)
           << "page " << i << ", round " << round;
-    // Merge a run in the middle, then close the VM with the tree as it is.
+    // Merge a run in the middle; every other round, then clear all of it
+    // with one call (a store that replaces whole subtrees); close the VM
+    // with the tree as it is.
     ASSERT_EQ(SetAttributes(vm.get(), kBase + 1000 * kPage, 2000 * kPage, 0), 0);
+    if (round % 2) {
+      ASSERT_EQ(SetAttributes(vm.get(), kBase, kPages * kPage, 0), 0) << "round " << round;
+    }
   }
 }
 
