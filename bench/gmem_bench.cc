@@ -85,6 +85,7 @@
 #include <vector>
 
 #include "bench/report.h"
+#include "common/metric.h"
 #include "selftests/lib/kvm.h"
 
 #ifndef __NR_cachestat
@@ -140,10 +141,6 @@ std::string SizeText(uint64_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 // For metric names: 64M, 4G.
-std::string SizeTag(uint64_t bytes) {
-  return bytes % kGiB == 0 ? std::to_string(bytes / kGiB) + "G"
-                           : std::to_string(bytes / kMiB) + "M";
-}
 std::string Range(uint64_t gpa, uint64_t size) { return "gpa " + Hex(gpa) + ", " + SizeText(size); }
 
 double Seconds(Clock::time_point t0) {
@@ -444,7 +441,7 @@ struct PrivateVm {
 void AttributesOver(uint64_t size, Values& v) {
   PrivateVm p(kAttrGpa, size);
   const double pages = static_cast<double>(size / kPage);
-  const std::string tag = SizeTag(size);
+  const std::string tag = common::MetricSizeTag(size);
   for (bool priv : {true, false}) {
     auto t0 = Clock::now();
     Attributes(p.vm, kAttrGpa, size, priv);
@@ -633,7 +630,7 @@ std::vector<Bench> Benches(const Options& o, const Caps& c) {
   for (uint64_t size : o.attr_sizes) {
     std::vector<Output> outs;
     for (const char* kind : {"private", "shared"}) {
-      std::string name = std::string("attr_") + kind + "_" + SizeTag(size);
+      std::string name = std::string("attr_") + kind + "_" + common::MetricSizeTag(size);
       outs.push_back({name, "ms/call"});
       outs.push_back({name + "_rate", "pages/s"});
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/metric.h"
 #include "vmm/lib/host_support.h"
 #include "vmm/lib/machine.h"
 #include "vmm/lib/size.h"
@@ -107,24 +108,11 @@ std::string FormatBenchTable(const BenchResult& r) {
   return out + ratios;
 }
 
-namespace {
-// "1G", "512M", "4K": a size as part of a metric name.
-std::string SizeTag(uint64_t bytes) {
-  const char* unit = "";
-  for (const char* u : {"K", "M", "G", "T"}) {
-    if (bytes < 1024 || bytes % 1024) break;
-    bytes /= 1024;
-    unit = u;
-  }
-  return std::to_string(bytes) + unit;
-}
-}  // namespace
-
 std::string FormatBenchMetrics(const BenchResult& r) {
   std::string out;
   char line[256];
   for (const BenchSize& bs : r.sizes) {
-    const std::string prefix = "vmm_first_insn_" + SizeTag(bs.ram);
+    const std::string prefix = "vmm_first_insn_" + common::MetricSizeTag(bs.ram);
     if (bs.rows.empty()) {
       for (const char* b : {"gmem", "anon-4k"})
         out += "METRIC " + prefix + "_" + b + " ms n/a " + bs.skipped + "\n";
