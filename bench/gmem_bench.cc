@@ -13,6 +13,8 @@
 //
 //   fallocate, punch_hole          MiB/s   fallocate() of a fresh S guest_memfd, then
 //                                          punching all of it (default VM's guest_memfd)
+//   memfd_fallocate, memfd_punch_hole MiB/s the same on a memfd: no KVM code, the control
+//                                          for what the kernel's page cache contributes
 //   first_touch_private            MiB/s   a vCPU fills S of private guest_memfd memory
 //                                          (SW-protected VM, attributes private)
 //   first_touch_shared_gmem        MiB/s   ... of shared memory in a gmem-only slot (default
@@ -29,6 +31,8 @@
 //                                          guest filling it after each conversion and the
 //                                          VMM discarding the other copy (punch-hole on the
 //                                          way to shared, MADV_DONTNEED on the way back)
+//   conversion_cycle_<phase>       ms      one cycle's time in each phase: to_shared, punch,
+//                                          fill_shared, to_private, discard, fill_private
 //   first_touch_during_conversions MiB/s   a vCPU fills S of shared 4 KiB anonymous memory of
 //   first_touch_slowdown_by_conv.. x       a SW-protected VM while another thread flips a
 //   conversions_during_touch       calls/s 2 MiB range of the same slot between private and
@@ -238,9 +242,16 @@ gmt::Mapping Map(uint64_t size, int flags, int fd, const std::string& what) {
   if (!m.valid()) Fail("mmap " + what + " (" + SizeText(size) + ")", errno);
   return m;
 }
-// Anonymous memory that only a guest may touch: reserved, not accounted.
+// Anonymous memory that only a guest may touch: reserved, not accounted,
+// and aligned to 2 MiB as a VMM aligns guest RAM, so that it can be backed
+// by transparent hugepages on every kernel (6.7+ aligns such mappings by
+// itself, 6.1 does not: unaligned, the two kernels would be measured with
+// different page sizes).
 gmt::Mapping Anon(uint64_t size) {
-  return Map(size, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, "anonymous memory");
+  gmt::Mapping m = gmt::Mapping::MapAnonAligned(size, 2 * kMiB, PROT_READ | PROT_WRITE,
+                                                MAP_PRIVATE | MAP_NORESERVE);
+  if (!m.valid()) Fail("mmap anonymous memory (" + SizeText(size) + ")", errno);
+  return m;
 }
 
 void Slot(const Vm& vm, uint64_t gpa, uint64_t size, const gmt::Mapping* hva,
@@ -262,9 +273,10 @@ void Attributes(const Vm& vm, uint64_t gpa, uint64_t size, bool priv) {
             (priv ? ", private)" : ", shared)"));
 }
 
-void Fallocate(const gmt::UniqueFd& gmem, int mode, uint64_t off, uint64_t len) {
-  CheckSys(fallocate(gmem.get(), mode, static_cast<off_t>(off), static_cast<off_t>(len)),
-           std::string("fallocate(guest_memfd, ") +
+void Fallocate(const gmt::UniqueFd& fd, int mode, uint64_t off, uint64_t len,
+               const char* what = "guest_memfd") {
+  CheckSys(fallocate(fd.get(), mode, static_cast<off_t>(off), static_cast<off_t>(len)),
+           std::string("fallocate(") + what + ", " +
                (mode & FALLOC_FL_PUNCH_HOLE ? "PUNCH_HOLE" : "KEEP_SIZE") + ", " + Hex(off) + ", " +
                SizeText(len) + ")");
 }
@@ -394,6 +406,22 @@ void GmemFile(const Options& o, Values& v) {
   t0 = Clock::now();
   Fallocate(gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, o.size);
   v.value["punch_hole"] = MiBps(o.size, Seconds(t0));
+
+  // The same on a memfd (shmem): no KVM code at all, so the ratio between
+  // kernels here is what their page cache and page allocator contribute.
+  gmt::UniqueFd memfd(static_cast<int>(syscall(SYS_memfd_create, "gmem_bench", 0u)));
+  if (!memfd.valid()) {
+    v.na["memfd_fallocate"] = v.na["memfd_punch_hole"] =
+        std::string("memfd_create: ") + strerror(errno);
+    return;
+  }
+  CheckSys(ftruncate(memfd.get(), static_cast<off_t>(o.size)), "ftruncate(memfd)");
+  t0 = Clock::now();
+  Fallocate(memfd, FALLOC_FL_KEEP_SIZE, 0, o.size, "memfd");
+  v.value["memfd_fallocate"] = MiBps(o.size, Seconds(t0));
+  t0 = Clock::now();
+  Fallocate(memfd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, o.size, "memfd");
+  v.value["memfd_punch_hole"] = MiBps(o.size, Seconds(t0));
 }
 
 enum class Touch { kPrivate, kSharedGmem, kAnon4K };
@@ -466,18 +494,35 @@ void ConversionCycle(const Options& o, Values& v) {
   PrivateVm p(kDataGpa, kCycleSize);
   Attributes(p.vm, kDataGpa, kCycleSize, true);
   GuestFill(p.vm, kDataGpa, kCycleSize, 1);  // not timed: the private copy exists
+  // Where a cycle's time goes, phase by phase (each one's total, in ms per
+  // cycle), so that a difference between kernels can be placed.
+  enum Phase { kToShared, kPunch, kFillShared, kToPrivate, kDiscard, kFillPrivate, kPhases };
+  static constexpr const char* kPhaseNames[kPhases] = {
+      "to_shared", "punch", "fill_shared", "to_private", "discard", "fill_private"};
+  double spent[kPhases] = {};
+  auto timed = [&spent](Phase ph, auto&& fn) {
+    auto t = Clock::now();
+    fn();
+    spent[ph] += Seconds(t);
+  };
   int cycles = 0;
   auto t0 = Clock::now();
   do {
-    Attributes(p.vm, kDataGpa, kCycleSize, false);
-    Fallocate(p.gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kCycleSize);
-    GuestFill(p.vm, kDataGpa, kCycleSize, 2);
-    Attributes(p.vm, kDataGpa, kCycleSize, true);
-    CheckSys(madvise(p.shared.data(), kCycleSize, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
-    GuestFill(p.vm, kDataGpa, kCycleSize, 3);
+    timed(kToShared, [&] { Attributes(p.vm, kDataGpa, kCycleSize, false); });
+    timed(kPunch, [&] {
+      Fallocate(p.gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kCycleSize);
+    });
+    timed(kFillShared, [&] { GuestFill(p.vm, kDataGpa, kCycleSize, 2); });
+    timed(kToPrivate, [&] { Attributes(p.vm, kDataGpa, kCycleSize, true); });
+    timed(kDiscard, [&] {
+      CheckSys(madvise(p.shared.data(), kCycleSize, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
+    });
+    timed(kFillPrivate, [&] { GuestFill(p.vm, kDataGpa, kCycleSize, 3); });
     cycles++;
   } while (cycles < 3 || Seconds(t0) < o.cycle_seconds);
   v.value["conversion_cycle"] = cycles / Seconds(t0);
+  for (int ph = 0; ph < kPhases; ph++)
+    v.value[std::string("conversion_cycle_") + kPhaseNames[ph]] = spent[ph] * 1e3 / cycles;
 }
 
 // A vCPU first-touches S of shared memory (4 KiB anonymous pages) of a
@@ -615,7 +660,11 @@ struct Bench {
 
 std::vector<Bench> Benches(const Options& o, const Caps& c) {
   std::vector<Bench> b;
-  b.push_back({{{"fallocate", "MiB/s"}, {"punch_hole", "MiB/s"}}, c.gmem, [&o](Values& v) {
+  b.push_back({{{"fallocate", "MiB/s"},
+                {"punch_hole", "MiB/s"},
+                {"memfd_fallocate", "MiB/s"},
+                {"memfd_punch_hole", "MiB/s"}},
+               c.gmem, [&o](Values& v) {
                  GmemFile(o, v);
                }});
   b.push_back({{{"first_touch_private", "MiB/s"}}, c.sw_vm, [&o](Values& v) {
@@ -640,7 +689,14 @@ std::vector<Bench> Benches(const Options& o, const Caps& c) {
                c.sw_vm,
                [](Values& v) { AttributesAlternating(v); }});
   b.push_back(
-      {{{"conversion_cycle", "cycles/s"}}, c.sw_vm, [&o](Values& v) { ConversionCycle(o, v); }});
+      {{{"conversion_cycle", "cycles/s"},
+        {"conversion_cycle_to_shared", "ms"},
+        {"conversion_cycle_punch", "ms"},
+        {"conversion_cycle_fill_shared", "ms"},
+        {"conversion_cycle_to_private", "ms"},
+        {"conversion_cycle_discard", "ms"},
+        {"conversion_cycle_fill_private", "ms"}},
+       c.sw_vm, [&o](Values& v) { ConversionCycle(o, v); }});
   b.push_back({{{"first_touch_during_conversions", "MiB/s"},
                 {"first_touch_slowdown_by_conversions", "x"},
                 {"conversions_during_touch", "calls/s"}},

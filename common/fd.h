@@ -53,6 +53,22 @@ class Mapping {
   static Mapping Map(size_t size, int prot, int flags, int fd, off_t offset) {
     return Mapping(::mmap(nullptr, size, prot, flags, fd, offset), size);
   }
+  // Anonymous memory at an address aligned to |align| (a power of two), as a
+  // VMM wants guest RAM: aligned to 2 MiB, transparent hugepages can back it
+  // on kernels that do not align large anonymous mappings themselves (before
+  // 6.7).  mmap(NULL, size, prot, flags | MAP_ANONYMOUS, -1, 0) otherwise;
+  // invalid, with errno set, if that fails.
+  static Mapping MapAnonAligned(size_t size, size_t align, int prot, int flags) {
+    Mapping whole = Map(size + align, prot, flags | MAP_ANONYMOUS, -1, 0);
+    if (!whole.valid()) return whole;
+    const auto base = reinterpret_cast<uintptr_t>(whole.data());
+    const uintptr_t start = (base + align - 1) & ~(uintptr_t{align} - 1);
+    void* addr = whole.release();
+    // Give back the head (if any) and the tail, keep the aligned middle.
+    if (start > base) Mapping(addr, start - base).reset();
+    Mapping(reinterpret_cast<void*>(start + size), base + align - start).reset();
+    return Mapping(reinterpret_cast<void*>(start), size);
+  }
   Mapping(Mapping&& o) noexcept
       : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   Mapping& operator=(Mapping&& o) noexcept {
@@ -70,6 +86,11 @@ class Mapping {
   uint8_t* data() const { return static_cast<uint8_t*>(addr_); }
   size_t size() const { return size_; }
   bool valid() const { return addr_ != nullptr; }
+  // Forgets the mapping without unmapping it; returns its address.
+  void* release() {
+    size_ = 0;
+    return std::exchange(addr_, nullptr);
+  }
   // Unmaps, if anything is mapped.
   void reset() {
     if (addr_) ::munmap(addr_, size_);

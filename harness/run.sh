@@ -13,6 +13,9 @@
 #   --timeout SEC        whole run; the guest is killed after it (default 1500)
 #   --mem SIZE --smp N   guest size (default 2G, 2)
 #   --numa N             split the guest's memory and CPUs into N NUMA nodes
+#   --prealloc           allocate all of the guest's RAM on the host before it
+#                        boots (QEMU -mem-prealloc), so that no guest access
+#                        pays for the host's first touch of its memory
 #   --strict-skip        count a skipped test as failed
 #   --log FILE           keep the full console log (default: a temp file)
 #   --show-output        print every test's output, not only failing ones
@@ -30,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../scripts/lib.sh
 . "$here/../scripts/lib.sh"
 
-kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 log='' verbose=0
+kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 prealloc_args=() log='' verbose=0
 bins=() files=() tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--numa) numa=$2; shift ;;
 	--strict-skip) strict_skip=1 ;;
+	--prealloc) prealloc_args=(-mem-prealloc) ;;
 	--log) log=$2; shift ;;
 	-v) verbose=1 ;;
 	--show-output) export HARNESS_SHOW_OUTPUT=1 ;;
@@ -108,7 +112,7 @@ smp_arg=$smp numa_args=()
 if [ "$numa" -gt 1 ]; then
 	mem_mib=$(numfmt --from=iec "${mem}" | awk '{ printf "%d", $1 / 1048576 }')
 	for ((n = 0; n < numa; n++)); do
-		numa_args+=(-object "memory-backend-ram,id=m$n,size=$((mem_mib / numa))M"
+		numa_args+=(-object "memory-backend-ram,id=m$n,size=$((mem_mib / numa))M${prealloc_args[0]:+,prealloc=on}"
 			-numa "node,nodeid=$n,memdev=m$n")
 	done
 	smp_arg="$smp,sockets=$smp,cores=1,threads=1"
@@ -120,7 +124,7 @@ fi
 cmd=(timeout -s KILL "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt
 	-m "$mem" -smp "$smp_arg" "${numa_args[@]}" -kernel "$kernel" -initrd "$work/initrd"
 	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init $tsc_args"
-	-display none -serial stdio -monitor none -no-reboot -nodefaults)
+	"${prealloc_args[@]}" -display none -serial stdio -monitor none -no-reboot -nodefaults)
 if [ $verbose = 1 ]; then
 	"${cmd[@]}" </dev/null 2>&1 | tee "$log"
 	qrc=${PIPESTATUS[0]}

@@ -44,13 +44,13 @@ Result<GuestMemory> GuestMemory::Create(const Vm& vm, const MemoryPlan& plan) {
   if (plan.view_from_gmem) {
     view = GMEM_TRY_CTX(gmem->Map(), "mapping guest_memfd");
   } else {
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    // 2 MiB aligned, so that transparent hugepages can back it everywhere.
+    view = Mapping::MapAnonAligned(size, 2 << 20, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_NORESERVE);
+    if (!view.valid())
       return Error::Sys("mmap(anonymous, " + FormatSize(size) + ")", errno,
                         "ask for less guest RAM", ErrorKind::kResourceExhausted);
-    view = Mapping(p, size);
-    if (plan.anon_small_pages && ::madvise(p, size, MADV_NOHUGEPAGE) < 0)
+    if (plan.anon_small_pages && ::madvise(view.data(), size, MADV_NOHUGEPAGE) < 0)
       return Error::Sys("madvise(MADV_NOHUGEPAGE)", errno);
   }
 
