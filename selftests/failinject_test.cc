@@ -204,6 +204,24 @@ TEST_F(FailInject, SetMemoryAttributes) {
       /*allocates=*/true, mode);
 }
 
+TEST_F(FailInject, SetMemoryAttributesAcrossChunks) {
+  // From the data slot to beyond 256 MiB: the end of one 128 MiB chunk of
+  // attributes (a new bitmap), a whole chunk (a value) and the start of a
+  // third (another bitmap), each with a slot to reserve.  All or nothing.
+  const uint32_t marker = 0x5a5a0002;
+  std::memcpy(shared_.data(), &marker, sizeof(marker));
+  const uint64_t len = (256ULL << 20) + kPage;
+  for (FailMode mode : kBothModes) Sweep(
+      "KVM_SET_MEMORY_ATTRIBUTES, 3 chunks", [&] { return MakePrivate(0, len); },
+      [&](long res) {
+        EXPECT_EQ(GuestRead(0), res == 0 ? 0 : marker);
+        ASSERT_EQ(MakeShared(0, len), 0);
+        ASSERT_EQ(Punch(0, kSize), 0);
+        EXPECT_EQ(GuestRead(0), marker);
+      },
+      /*allocates=*/true, mode);
+}
+
 TEST_F(FailInject, FallocateAndPunch) {
   for (FailMode mode : kBothModes) Sweep(
       "fallocate (allocate)", [&]() -> long { return Allocate(0, 64 * kPage) ? -errno : 0; },
