@@ -237,6 +237,12 @@ TEST_F(ChunkedAttributes, ClearingHugeRangesCostsWhatExists) {
   // Setting them private again, nearby, still works.
   Set(kChunk - kPage, kChunk + kPage, true);
   Check("private again after the huge clear");
+  // The last page of the gpa space (the last chunk index), set and cleared
+  // again with a range that ends right there.
+  constexpr uint64_t kTop = ~0ULL & ~(2 * kPage - 1);
+  EXPECT_EQ(SetAttributes(vm_->vm(), kTop, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+  EXPECT_EQ(SetAttributes(vm_->vm(), 1ULL << 63, kTop + kPage - (1ULL << 63), 0), 0);
+  Check("after the top of the gpa space");
 }
 
 }  // namespace

@@ -826,7 +826,12 @@ Op DrawOp(Rng& r, unsigned nvms) {
       break;
     case OpKind::kAttrFar:
       op.gpa = kFarGpa + Pages(r.Below(kFarPages));
-      op.size = Pages(r.OneIn(2) ? r.Range(1, 16) : r.Range(1024, 8192));
+      // Attributes are kept per 128 MiB (32768 pages): small ranges, ranges
+      // across a chunk boundary, and ranges that cover whole chunks.
+      if (r.OneIn(8))
+        op.size = Pages(r.Range(32768, 3 * 32768));
+      else
+        op.size = Pages(r.OneIn(2) ? r.Range(1, 16) : r.Range(1024, 8192));
       op.attrs = r.OneIn(2) ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
       if (r.OneIn(2)) op.noise_us = static_cast<uint32_t>(r.Range(5, 2000));
       break;
