@@ -144,7 +144,6 @@ std::string SizeText(uint64_t bytes) {
   if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
   return std::to_string(bytes) + " bytes";
 }
-// For metric names: 64M, 4G.
 std::string Range(uint64_t gpa, uint64_t size) { return "gpa " + Hex(gpa) + ", " + SizeText(size); }
 
 double Seconds(Clock::time_point t0) {

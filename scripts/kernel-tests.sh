@@ -54,9 +54,9 @@ fi
 
 if [ $mode = memory ]; then
 	# The tests about memory, for a KASAN + kmemleak kernel: guest_memfd's
-	# own ABI and lifetimes, the attributes' storage, private memory, the races (including the
-	# regression tests of upstream's bug classes and memory failure) and
-	# the VMM.
+	# own ABI and lifetimes, the attributes' storage, private memory, the
+	# races (including the regression tests of upstream's bug classes and
+	# memory failure) and the VMM.
 	args=(--kernel "$kernel" --numa 2 --test-timeout 900 --timeout 2400)
 	for t in guest_memfd_test shared_gmem_test attributes_test private_mem_test populate_test \
 		race_test soundness_test hwpoison_test; do

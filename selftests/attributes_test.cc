@@ -124,7 +124,7 @@ TEST(MemoryAttributes, ManyRangesThenVmDestroy) {
 // the end of one chunk, a whole chunk and the start of the next; every
 // update below crosses, splits, fills or empties chunks, and each page's
 // state is read back through the guest around each boundary and at a stride.
-class ChunkedAttributes : public testing::Test {
+class ChunkedAttributes : public PrivateVmTest {
  protected:
   static constexpr uint64_t kMiB = 1ULL << 20;
   static constexpr uint64_t kChunk = 128 * kMiB;
@@ -133,25 +133,7 @@ class ChunkedAttributes : public testing::Test {
   static constexpr uint64_t kPages = kLen / kPage;
 
   void SetUp() override {
-    UniqueFd kvm = OpenKvm();
-    GMT_REQUIRE_KVM(kvm);
-    GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_GUEST_MEMFD);
-    GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_MEMORY_ATTRIBUTES);
-    GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
-    vm_ = std::make_unique<TestVm>(KVM_X86_SW_PROTECTED_VM);
-    ASSERT_TRUE(vm_->ok()) << vm_->error();
-    gmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kLen, 0)));
-    ASSERT_TRUE(gmem_.valid());
-    shared_ = Mapping::Map(kLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    ASSERT_TRUE(shared_.valid());
-    Region2 r;
-    r.slot = 1;
-    r.flags = KVM_MEM_GUEST_MEMFD;
-    r.gpa = kBase;
-    r.size = kLen;
-    r.hva = reinterpret_cast<uint64_t>(shared_.data());
-    r.gmem_fd = gmem_.get();
-    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+    SetUpAt(kBase, kLen);
     priv_.assign(kPages, false);
   }
 
@@ -188,9 +170,6 @@ class ChunkedAttributes : public testing::Test {
     for (uint64_t page = 0; page < kPages; page += 509) CheckPage(kBase + page * kPage, step);
   }
 
-  std::unique_ptr<TestVm> vm_;
-  UniqueFd gmem_;
-  Mapping shared_;
   std::vector<bool> priv_;
   uint32_t stamp_ = 0x10000;
 };

@@ -21,7 +21,13 @@ class PrivateVmTest : public testing::Test {
   static constexpr uint64_t kSize = 2 << 20;
   static constexpr uint32_t kSlot = 1;
 
-  void SetUp() override {
+  void SetUp() override { SetUpAt(kGpa, kSize); }
+
+  // The VM with its data slot of |size| bytes at |gpa|, for fixtures that
+  // need another layout than kGpa and kSize.
+  void SetUpAt(uint64_t gpa, uint64_t size) {
+    gpa_ = gpa;
+    size_ = size;
     UniqueFd kvm = OpenKvm();
     GMT_REQUIRE_KVM(kvm);
     GMT_REQUIRE_CAP(kvm.get(), KVM_CAP_GUEST_MEMFD);
@@ -29,9 +35,9 @@ class PrivateVmTest : public testing::Test {
     GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
     vm_ = std::make_unique<TestVm>(KVM_X86_SW_PROTECTED_VM);
     ASSERT_TRUE(vm_->ok()) << vm_->error();
-    gmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, 0)));
+    gmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), size, 0)));
     ASSERT_TRUE(gmem_.valid());
-    shared_ = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    shared_ = Mapping::Map(size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_TRUE(shared_.valid());
     ASSERT_EQ(SetRegion2(vm_->vm(), DataSlot()), 0);
   }
@@ -41,17 +47,17 @@ class PrivateVmTest : public testing::Test {
     Region2 r;
     r.slot = kSlot;
     r.flags = KVM_MEM_GUEST_MEMFD;
-    r.gpa = kGpa;
-    r.size = kSize;
+    r.gpa = gpa_;
+    r.size = size_;
     r.hva = reinterpret_cast<uint64_t>(shared_.data());
     r.gmem_fd = gmem_.get();
     return r;
   }
 
   long MakePrivate(uint64_t off, uint64_t len) {
-    return SetAttributes(vm_->vm(), kGpa + off, len, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+    return SetAttributes(vm_->vm(), gpa_ + off, len, KVM_MEMORY_ATTRIBUTE_PRIVATE);
   }
-  long MakeShared(uint64_t off, uint64_t len) { return SetAttributes(vm_->vm(), kGpa + off, len, 0); }
+  long MakeShared(uint64_t off, uint64_t len) { return SetAttributes(vm_->vm(), gpa_ + off, len, 0); }
   int Punch(uint64_t off, uint64_t len) {
     return fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, off, len);
   }
@@ -64,6 +70,8 @@ class PrivateVmTest : public testing::Test {
     return v;
   }
 
+  uint64_t gpa_ = kGpa;
+  uint64_t size_ = kSize;
   std::unique_ptr<TestVm> vm_;
   UniqueFd gmem_;
   Mapping shared_;
