@@ -16,6 +16,8 @@
 #   --prealloc           allocate all of the guest's RAM on the host before it
 #                        boots (QEMU -mem-prealloc), so that no guest access
 #                        pays for the host's first touch of its memory
+#   --append ARGS        add ARGS to the kernel command line (e.g. a module
+#                        parameter such as kvm.gmem_in_place_conversion=1)
 #   --strict-skip        count a skipped test as failed
 #   --log FILE           keep the full console log (default: a temp file)
 #   --show-output        print every test's output, not only failing ones
@@ -33,7 +35,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../scripts/lib.sh
 . "$here/../scripts/lib.sh"
 
-kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 prealloc_args=() log='' verbose=0
+kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 prealloc_args=() log='' verbose=0 append=''
 bins=() files=() tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	--numa) numa=$2; shift ;;
+	--append) append+=" $2"; shift ;;
 	--strict-skip) strict_skip=1 ;;
 	--prealloc) prealloc_args=(-mem-prealloc) ;;
 	--log) log=$2; shift ;;
@@ -123,7 +126,7 @@ fi
 # shellcheck disable=SC2054 # "EPYC,+svm,+npt" is one argument
 cmd=(timeout -s KILL "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt
 	-m "$mem" -smp "$smp_arg" "${numa_args[@]}" -kernel "$kernel" -initrd "$work/initrd"
-	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init $tsc_args"
+	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init $tsc_args$append"
 	"${prealloc_args[@]}" -display none -serial stdio -monitor none -no-reboot -nodefaults)
 if [ $verbose = 1 ]; then
 	"${cmd[@]}" </dev/null 2>&1 | tee "$log"

@@ -5,7 +5,6 @@
 // it has /dev/kvm (upstream as the reference).
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -33,30 +32,6 @@ namespace {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMmap = GUEST_MEMFD_FLAG_MMAP;
 constexpr uint64_t kShared = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
-
-// Which signal, if any, an access raises (SIGBUS for guest_memfd's refusals).
-sigjmp_buf probe_jump;
-volatile sig_atomic_t probe_signal;
-void ProbeHandler(int sig) {
-  probe_signal = sig;
-  siglongjmp(probe_jump, 1);
-}
-int AccessSignal(volatile uint8_t* p, bool write) {
-  struct sigaction sa = {}, old_bus, old_segv;
-  sa.sa_handler = ProbeHandler;
-  sigaction(SIGBUS, &sa, &old_bus);
-  sigaction(SIGSEGV, &sa, &old_segv);
-  probe_signal = 0;
-  if (!sigsetjmp(probe_jump, 1)) {
-    if (write)
-      *p = 0x5a;
-    else
-      (void)*p;
-  }
-  sigaction(SIGBUS, &old_bus, nullptr);
-  sigaction(SIGSEGV, &old_segv, nullptr);
-  return probe_signal;
-}
 
 // A VM of |type| and a guest_memfd of it.
 class SharedGmem : public testing::Test {

@@ -44,6 +44,11 @@
 #ifndef KVM_CAP_GUEST_MEMFD_FLAGS
 #define KVM_CAP_GUEST_MEMFD_FLAGS 244  // 6.18: the supported flag mask
 #endif
+#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+// The in-place conversion posting (KVM x86 queue, not in a release yet):
+// the attributes KVM_SET_MEMORY_ATTRIBUTES2 accepts on a guest_memfd.
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250
+#endif
 
 // ---- VM types (x86, KVM_CREATE_VM's argument) -------------------------------
 #ifndef KVM_X86_DEFAULT_VM
@@ -100,6 +105,23 @@ struct kvm_create_guest_memfd {
 #endif
 #ifndef GUEST_MEMFD_FLAG_INIT_SHARED
 #define GUEST_MEMFD_FLAG_INIT_SHARED (1ULL << 1)  // 6.18
+#endif
+
+// ---- KVM_SET_MEMORY_ATTRIBUTES2 (a guest_memfd ioctl; in-place conversion
+// posting, numbers as queued in the KVM x86 tree) -----------------------------
+#ifndef KVM_SET_MEMORY_ATTRIBUTES2
+struct kvm_memory_attributes2 {
+  union {
+    __u64 address;
+    __u64 offset;
+  };
+  __u64 size;
+  __u64 attributes;
+  __u64 flags;
+  __u64 error_offset;  // out: the page that failed with EAGAIN
+  __u64 reserved[11];
+};
+#define KVM_SET_MEMORY_ATTRIBUTES2 _IOWR(KVMIO, 0xd2, struct kvm_memory_attributes2)
 #endif
 
 // ---- KVM_PRE_FAULT_MEMORY (vCPU ioctl) --------------------------------------
@@ -176,6 +198,8 @@ static_assert(offsetof(struct kvm_userspace_memory_region2, guest_memfd_offset) 
 static_assert(offsetof(struct kvm_userspace_memory_region2, guest_memfd) == 40,
               "region2 layout");
 static_assert(sizeof(struct kvm_memory_attributes) == 32, "attributes size");
+static_assert(sizeof(struct kvm_memory_attributes2) == 128, "attributes2 size");
+static_assert(offsetof(struct kvm_memory_attributes2, error_offset) == 32, "attributes2 layout");
 static_assert(sizeof(struct kvm_create_guest_memfd) == 64, "create_guest_memfd size");
 static_assert(sizeof(struct kvm_pre_fault_memory) == 64, "pre_fault_memory size");
 static_assert(sizeof(struct gmem_cpuid2_header) == 8, "kvm_cpuid2 header size");

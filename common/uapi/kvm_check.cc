@@ -22,6 +22,12 @@
 #else
 #define GMEM_UAPI_CHECK_6_18 0
 #endif
+// The in-place conversion posting's names: only the patched tree has them.
+#if GMEM_UAPI_REQUIRE_ALL || defined(KVM_SET_MEMORY_ATTRIBUTES2)
+#define GMEM_UAPI_CHECK_POSTED 1
+#else
+#define GMEM_UAPI_CHECK_POSTED 0
+#endif
 
 // Every number, by name.
 #define GMEM_UAPI_NUMBERS(X)       \
@@ -52,6 +58,9 @@
   X(KVM_CAP_GUEST_MEMFD_FLAGS)     \
   X(GUEST_MEMFD_FLAG_MMAP)         \
   X(GUEST_MEMFD_FLAG_INIT_SHARED)
+#define GMEM_UAPI_NUMBERS_POSTED(X)          \
+  X(KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES)   \
+  X(KVM_SET_MEMORY_ATTRIBUTES2)
 
 #define GMEM_SNAPSHOT(name) constexpr unsigned long long name##_v = (name);
 
@@ -59,6 +68,9 @@ namespace ref {
 GMEM_UAPI_NUMBERS(GMEM_SNAPSHOT)
 #if GMEM_UAPI_CHECK_6_18
 GMEM_UAPI_NUMBERS_6_18(GMEM_SNAPSHOT)
+#endif
+#if GMEM_UAPI_CHECK_POSTED
+GMEM_UAPI_NUMBERS_POSTED(GMEM_SNAPSHOT)
 #endif
 // The CPUID ioctls, which common/uapi/kvm.h defines under gmem_ names: the
 // reference's numbers are wrong in C++ (see there), so compare the parts.
@@ -77,6 +89,8 @@ using memory_fault = decltype(::kvm_run::memory_fault);
 #undef KVM_CAP_VM_TYPES
 #undef KVM_CAP_PRE_FAULT_MEMORY
 #undef KVM_CAP_GUEST_MEMFD_FLAGS
+#undef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
+#undef KVM_SET_MEMORY_ATTRIBUTES2
 #undef KVM_X86_DEFAULT_VM
 #undef KVM_X86_SW_PROTECTED_VM
 #undef KVM_MEM_GUEST_MEMFD
@@ -101,6 +115,7 @@ namespace ours {
 
 GMEM_UAPI_NUMBERS(GMEM_SNAPSHOT)
 GMEM_UAPI_NUMBERS_6_18(GMEM_SNAPSHOT)
+GMEM_UAPI_NUMBERS_POSTED(GMEM_SNAPSHOT)
 constexpr unsigned long long kGetSupportedCpuid = GMEM_GET_SUPPORTED_CPUID;
 constexpr unsigned long long kSetCpuid2 = GMEM_SET_CPUID2;
 }  // namespace ours
@@ -110,6 +125,9 @@ constexpr unsigned long long kSetCpuid2 = GMEM_SET_CPUID2;
 GMEM_UAPI_NUMBERS(GMEM_SAME_NUMBER)
 #if GMEM_UAPI_CHECK_6_18
 GMEM_UAPI_NUMBERS_6_18(GMEM_SAME_NUMBER)
+#endif
+#if GMEM_UAPI_CHECK_POSTED
+GMEM_UAPI_NUMBERS_POSTED(GMEM_SAME_NUMBER)
 #endif
 
 // Structures: same size, and each field at the same offset with the same size.
@@ -139,6 +157,17 @@ GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes, address)
 GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes, size)
 GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes, attributes)
 GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes, flags)
+
+#if GMEM_UAPI_CHECK_POSTED
+GMEM_SAME_SIZE(::kvm_memory_attributes2, ours::kvm_memory_attributes2)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, address)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, offset)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, size)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, attributes)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, flags)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, error_offset)
+GMEM_SAME_STRUCT_FIELD(kvm_memory_attributes2, reserved)
+#endif
 
 GMEM_SAME_SIZE(::kvm_create_guest_memfd, ours::kvm_create_guest_memfd)
 GMEM_SAME_STRUCT_FIELD(kvm_create_guest_memfd, size)

@@ -1,5 +1,6 @@
 #include "selftests/lib/signals.h"
 
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/time.h>
 
@@ -8,7 +9,31 @@ namespace {
 
 void Nothing(int) {}
 
+sigjmp_buf probe_jump;
+volatile sig_atomic_t probe_signal;
+void ProbeHandler(int sig) {
+  probe_signal = sig;
+  siglongjmp(probe_jump, 1);
+}
+
 }  // namespace
+
+int AccessSignal(volatile uint8_t* p, bool write) {
+  struct sigaction sa = {}, old_bus, old_segv;
+  sa.sa_handler = ProbeHandler;
+  sigaction(SIGBUS, &sa, &old_bus);
+  sigaction(SIGSEGV, &sa, &old_segv);
+  probe_signal = 0;
+  if (!sigsetjmp(probe_jump, 1)) {
+    if (write)
+      *p = 0x5a;
+    else
+      (void)*p;
+  }
+  sigaction(SIGBUS, &old_bus, nullptr);
+  sigaction(SIGSEGV, &old_segv, nullptr);
+  return probe_signal;
+}
 
 void InstallInterruptingHandler(int sig) {
   struct sigaction sa = {};

@@ -2,7 +2,13 @@
 // (it then returns EINTR), and to interrupt a thread on purpose.
 #pragma once
 
+#include <cstdint>
+
 namespace gmt {
+
+// Which signal, if any, one access to |p| raises: 0, SIGBUS (guest_memfd's
+// refusal of private memory or of an access past the end) or SIGSEGV.
+int AccessSignal(volatile uint8_t* p, bool write);
 
 // Installs a do-nothing handler for |sig| without SA_RESTART, so that the
 // signal makes a blocking system call return EINTR.
