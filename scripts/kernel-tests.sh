@@ -5,8 +5,12 @@
 # (selftests/upstream/gating) and the series' own KVM selftests
 # (selftests/series/tests).
 #
-#   scripts/kernel-tests.sh [--memory|--faults|--modules] BZIMAGE
+#   scripts/kernel-tests.sh [--in-place] [--memory|--faults|--modules] BZIMAGE
 #
+# --in-place boots with kvm.gmem_in_place_conversion=1 (guest_memfd converts
+# memory itself) and adds the in-place tests; the other tests run as they
+# are, to show that the parameter changes nothing they rely on.  With it,
+# a skipped test fails.
 # --memory runs only the tests about memory (for the KASAN + kmemleak kernel).
 # --faults runs the allocation-failure sweep (a kernel with fail-nth: KASAN).
 # --modules runs the module lifetime test (a kernel built with --variant
@@ -15,6 +19,11 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO" || die "cannot enter $REPO"
 mode=all
+in_place=()
+if [ "${1:-}" = --in-place ]; then
+	in_place=(--append kvm.gmem_in_place_conversion=1 --strict-skip)
+	shift
+fi
 case "${1:-}" in
 --memory) mode=memory; shift ;;
 --faults) mode=faults; shift ;;
@@ -24,12 +33,17 @@ kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults|--modules] BZIMAGE
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
 # Two NUMA nodes, so that guest_memfd's NUMA policy is tested for real.
-args=(--kernel "$kernel" --numa 2 --test-timeout 300 --timeout 2400 bazel-bin/harness/kvm_smoke)
+args=(--kernel "$kernel" --numa 2 --test-timeout 300 --timeout 2400 "${in_place[@]}" bazel-bin/harness/kvm_smoke)
 for t in memslot2_test guest_memfd_test shared_gmem_test attributes_test private_mem_test \
 	populate_test race_test soundness_test hwpoison_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
+if [ ${#in_place[@]} -gt 0 ]; then
+	args+=(bazel-bin/selftests/inplace_test)
+	args+=(--test 'vmm-sw-protected-attributes: /bin/gmem-vmm-static --mode sw-protected --conversion attributes')
+	args+=(--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place')
+fi
 args+=(--test 'vmm-default: /bin/gmem-vmm-static --mode default')
 args+=(--bin bazel-bin/selftests/gmem_numa_test --test 'gmem_numa_test: GMT_REQUIRE_NUMA=1 /bin/gmem_numa_test')
 
@@ -58,6 +72,13 @@ if [ $mode = memory ]; then
 	# races (including the regression tests of upstream's bug classes and
 	# memory failure) and the VMM.
 	args=(--kernel "$kernel" --numa 2 --test-timeout 900 --timeout 2400)
+	if [ ${#in_place[@]} -gt 0 ]; then
+		# With in-place conversion: its own tests and the VMM using it.
+		exec harness/run.sh "${args[@]}" "${in_place[@]}" \
+			bazel-bin/selftests/inplace_test bazel-bin/selftests/shared_gmem_test \
+			--bin bazel-bin/vmm/gmem-vmm-static \
+			--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place'
+	fi
 	for t in guest_memfd_test shared_gmem_test attributes_test private_mem_test populate_test \
 		race_test soundness_test hwpoison_test; do
 		args+=("bazel-bin/selftests/$t")

@@ -6,8 +6,11 @@
 #   queue      patchq check: the series applies with quilt, headers, checkpatch --strict
 #   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
+#   inplace    the same with kvm.gmem_in_place_conversion=1, plus the in-place
+#              tests (selftests/inplace_test, the VMM's in-place backend)
 #   modules    the KVM vendor module as a module: guest_memfd pins it, and only that
-#   kasan      the memory tests again on the KASAN + kmemleak kernel
+#   kasan      the memory tests again on the KASAN + kmemleak kernel, and the
+#              in-place tests there
 #   faults     allocation-failure sweep of the ABI on the KASAN kernel
 #   fuzz       60 s of gmem_fuzz (seeded, concurrent) on the KASAN kernel
 #   bench      scripts/bench.sh --quick on ours and upstream 6.12 (debug configs):
@@ -28,7 +31,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO" || die "cannot enter $REPO"
 
-all_stages=(unit queue harness kernel modules kasan faults fuzz bench)
+all_stages=(unit queue harness kernel inplace modules kasan faults fuzz bench)
 stages=()
 for a in "$@"; do
 	case "$a" in
@@ -165,7 +168,7 @@ if want unit; then
 	tally "$log"
 fi
 
-if want queue || want harness || want kernel || want modules || want kasan || want faults || want fuzz || want bench; then
+if want queue || want harness || want kernel || want inplace || want modules || want kasan || want faults || want fuzz || want bench; then
 	stage "base tree and kernel"
 	"$REPO/scripts/base-tree.sh" || die "base tree failed"
 	bzimage=$("$REPO/scripts/kernel-build.sh" | tail -n 1) || die "kernel build failed"
@@ -222,6 +225,13 @@ if want kernel; then
 	tally "$log"
 fi
 
+if want inplace; then
+	stage "inplace: kvm.gmem_in_place_conversion=1, on the debug kernel"
+	log=$logdir/inplace.log
+	"$REPO/scripts/kernel-tests.sh" --in-place "$bzimage" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
 if want modules; then
 	stage "modules: the KVM module's lifetime with guest_memfd"
 	log=$logdir/modules.log
@@ -240,6 +250,13 @@ if want kasan; then
 	stage "kasan: memory tests on the KASAN + kmemleak kernel"
 	log=$logdir/kasan.log
 	"$REPO/scripts/kernel-tests.sh" --memory "$kasan" 2>&1 | tee "$log"
+	tally "$log"
+fi
+
+if want kasan; then
+	stage "kasan-inplace: in-place conversion on the KASAN + kmemleak kernel"
+	log=$logdir/kasan-inplace.log
+	"$REPO/scripts/kernel-tests.sh" --in-place --memory "$kasan" 2>&1 | tee "$log"
 	tally "$log"
 fi
 

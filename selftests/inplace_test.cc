@@ -20,6 +20,7 @@
 #include <random>
 #include <thread>
 
+#include "selftests/lib/hwpoison.h"
 #include "selftests/lib/kvm.h"
 #include "selftests/lib/private_vm.h"
 #include "selftests/lib/signals.h"
@@ -136,6 +137,8 @@ TEST(InPlaceAbi, CapabilityAndFlagsFollowTheParameter) {
   ASSERT_TRUE(p.valid());
   EXPECT_EQ(Convert(p.get(), 0, kPage, kPrivate), -EINVAL) << "default VM";
   EXPECT_EQ(Convert(p.get(), 0, kPage, 0), -EINVAL) << "default VM";
+  EXPECT_EQ(CreateGuestMemfd(sw.vm(), kPage, GUEST_MEMFD_FLAG_INIT_SHARED), -EINVAL)
+      << "shared memory of a VM with private memory lives only in a mappable file";
   UniqueFd unmappable(static_cast<int>(CreateGuestMemfd(sw.vm(), kPage, 0)));
   ASSERT_TRUE(unmappable.valid());
   EXPECT_EQ(Convert(unmappable.get(), 0, kPage, 0), -EINVAL) << "file without MMAP";
@@ -289,6 +292,29 @@ TEST_F(InPlace, ReferencedPageFailsWithItsOffsetAndChangesNothing) {
   EXPECT_EQ(AccessSignal(view_.data() + kPinned, false), SIGBUS);
   close(p[0]);
   close(p[1]);
+}
+
+// Memory failure keeps a reference to a poisoned page, which stays in the
+// file until a hole is punched; that reference must not make every
+// conversion of the range fail with EAGAIN.
+TEST_F(InPlace, APoisonedPageDoesNotBlockConversions) {
+  std::string why = HwpoisonUnavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  constexpr uint32_t kMark = 0x7e57ab1e;
+  // Written by the guest only, so that no process maps the page.
+  auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa + 3 * kPage), kPage / 4, kMark, 1});
+  ASSERT_TRUE(res.ok) << res.what;
+  std::vector<uint64_t> pfns = FindPagesFilledWith(kMark);
+  ASSERT_EQ(pfns.size(), 1u) << "the guest's page";
+  InjectMemoryFailure(pfns[0]);  // EBUSY on 6.1: the page stays in its file
+  ASSERT_TRUE(PagePoisoned(pfns[0]));
+  SetHostWord(0, 1);
+  EXPECT_EQ(ToPrivate(0, 8 * kPage), 0) << "the poisoned page is no host reference";
+  EXPECT_EQ(AccessSignal(view_.data(), false), SIGBUS);
+  EXPECT_EQ(ToShared(0, 8 * kPage), 0);
+  EXPECT_EQ(HostWord(0), 0u);
+  ASSERT_EQ(Punch(3 * kPage, kPage), 0);
+  EXPECT_TRUE(GuestReads(3 * kPage, 0)) << "a new page after the hole";
 }
 
 TEST_F(InPlace, TheVmsAttributesDoNotApply) {

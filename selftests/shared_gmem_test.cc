@@ -62,15 +62,19 @@ TEST(SharedGmemFlags, FollowTheCapability) {
     TestVm vm(type);
     GMT_ASSERT_VM(vm);
     long flags = CheckExtension(vm.vm(), KVM_CAP_GUEST_MEMFD_FLAGS);
-    // Memory of a VM with private memory cannot start out shared.
-    EXPECT_EQ(flags, static_cast<long>(type == KVM_X86_DEFAULT_VM ? kShared : kMmap))
+    // Memory of a VM with private memory can start out shared only where
+    // guest_memfd converts it in place (KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES).
+    const bool in_place = CheckExtension(vm.vm(), KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0;
+    EXPECT_EQ(flags, static_cast<long>(type == KVM_X86_DEFAULT_VM || in_place ? kShared : kMmap))
         << "VM type " << type;
     EXPECT_EQ(CheckExtension(vm.vm(), KVM_CAP_GUEST_MEMFD), 1) << "VM type " << type;
     for (int bit = 0; bit < 64; bit++) {
       uint64_t f = 1ULL << bit;
       long r = CreateGuestMemfd(vm.vm(), kPage, f);
       if (r >= 0) close(static_cast<int>(r));
-      if (flags & f)
+      if (f == GUEST_MEMFD_FLAG_INIT_SHARED && type != KVM_X86_DEFAULT_VM && (flags & f))
+        EXPECT_EQ(r, -EINVAL) << "shared memory of a VM with private memory needs MMAP";
+      else if (flags & f)
         EXPECT_GE(r, 0) << "VM type " << type << " flag bit " << bit << ": " << strerror(-r);
       else
         EXPECT_EQ(r, -EINVAL) << "VM type " << type << " flag bit " << bit;
@@ -403,6 +407,15 @@ TEST_F(MappableGmemOnPrivateVm, SharedAccessToPrivateMemoryExits) {
   EXPECT_EQ(res.value, 0xc0ffeeu) << "private memory of a mappable guest_memfd";
 
   res = vm_->Command(kOpRead, {gpa});
+  if (CheckExtension(vm_->vm(), KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0) {
+    // With in-place conversion the file, not the VM's attributes, decides:
+    // the page is private there, so the guest's access is private too.
+    ASSERT_TRUE(res.ok) << "in-place conversion: " << res.what;
+    EXPECT_EQ(res.value, 0u) << "a new private page";
+    for (uint64_t off = 0; off < kSize; off += kPage)
+      ASSERT_EQ(anon_.data()[off], 0x3c) << "userspace_addr is not guest memory here";
+    return;
+  }
   ASSERT_FALSE(res.ok) << "a shared read returned " << std::hex << res.value;
   EXPECT_EQ(res.err, EFAULT);
   ASSERT_EQ(res.exit_reason, static_cast<uint32_t>(KVM_EXIT_MEMORY_FAULT));

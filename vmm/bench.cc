@@ -17,6 +17,8 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+bool IsGmemRow(const BenchRow& r) { return r.backing.rfind("gmem", 0) == 0; }
+
 }  // namespace
 
 Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
@@ -38,17 +40,32 @@ Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
       bs.skipped = s.error().message();
       continue;
     }
-    // guest_memfd, anonymous in 4 KiB pages (guest_memfd's folio size),
-    // anonymous with THP as the kernel has it.
-    static const char* const kNames[] = {"gmem", "anon-4k", "anon-thp"};
-    for (int i = 0; i < 3; i++) {
-      if (base.progress) base.progress("bench: " + FormatSize(size) + " " + kNames[i]);
+    // guest_memfd (private: converted with the VM's attributes, and in
+    // place where the kernel offers it), anonymous in 4 KiB pages
+    // (guest_memfd's folio size), anonymous with THP as the kernel has it.
+    struct Config {
+      const char* name;
+      Backing backing;
+      Mode mode;
+      Conversion conversion;
+      bool small_pages;
+    };
+    std::vector<Config> configs = {
+        {"gmem", Backing::kGuestMemfd, res.gmem_mode, Conversion::kAttributes, false}};
+    if (res.gmem_mode == Mode::kSwProtected && InPlaceConversionSupported(caps))
+      configs.push_back(
+          {"gmem-inplace", Backing::kGuestMemfd, Mode::kSwProtected, Conversion::kInPlace, false});
+    configs.push_back({"anon-4k", Backing::kAnonymous, Mode::kDefault, Conversion::kAuto, true});
+    configs.push_back({"anon-thp", Backing::kAnonymous, Mode::kDefault, Conversion::kAuto, false});
+    for (const Config& c : configs) {
+      if (base.progress) base.progress("bench: " + FormatSize(size) + " " + c.name);
       RunConfig cfg = base;
       cfg.progress = nullptr;  // one line per configuration is enough
       cfg.console = nullptr;
-      cfg.backing = i == 0 ? Backing::kGuestMemfd : Backing::kAnonymous;
-      cfg.mode = i == 0 ? res.gmem_mode : Mode::kDefault;
-      cfg.anon_small_pages = i == 1;
+      cfg.backing = c.backing;
+      cfg.mode = c.mode;
+      cfg.conversion = c.conversion;
+      cfg.anon_small_pages = c.small_pages;
       cfg.ram_size = size;
       cfg.bench_only = true;
       std::vector<double> first, rate;
@@ -63,7 +80,7 @@ Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
         rate.push_back(FillGiBps(r) * 1024);
         filled = r.fill_bytes;
       }
-      bs.rows.push_back({kNames[i], Median(first), filled, Median(rate)});
+      bs.rows.push_back({c.name, Median(first), filled, Median(rate)});
     }
   }
   return res;
@@ -95,14 +112,16 @@ std::string FormatBenchTable(const BenchResult& r) {
                     FormatSize(row.filled).c_str(), row.mibps);
       out += line;
     }
-    const BenchRow& g = bs.rows[0];
-    for (size_t i = 1; i < bs.rows.size(); i++) {
-      const BenchRow& row = bs.rows[i];
-      std::snprintf(line, sizeof line,
-                    "  %-8s vs %-8s first instruction %.2fx, fill throughput %.2fx\n",
-                    size.c_str(), row.backing.c_str(), g.first_ms / row.first_ms,
-                    g.mibps / row.mibps);
-      ratios += line;
+    for (const BenchRow& g : bs.rows) {
+      if (!IsGmemRow(g)) continue;
+      for (const BenchRow& row : bs.rows) {
+        if (IsGmemRow(row)) continue;
+        std::snprintf(line, sizeof line,
+                      "  %-8s %-12s vs %-8s first instruction %.2fx, fill throughput %.2fx\n",
+                      size.c_str(), g.backing.c_str(), row.backing.c_str(),
+                      g.first_ms / row.first_ms, g.mibps / row.mibps);
+        ratios += line;
+      }
     }
   }
   return out + ratios;
@@ -123,13 +142,14 @@ std::string FormatBenchMetrics(const BenchResult& r) {
                     row.backing.c_str(), row.first_ms);
       out += line;
     }
-    const BenchRow& g = bs.rows[0];
-    for (size_t i = 1; i < bs.rows.size(); i++) {
-      const BenchRow& row = bs.rows[i];
-      if (row.first_ms <= 0) continue;
-      std::snprintf(line, sizeof line, "METRIC %s_gmem_vs_%s x %.3f\n", prefix.c_str(),
-                    row.backing.c_str(), g.first_ms / row.first_ms);
-      out += line;
+    for (const BenchRow& g : bs.rows) {
+      if (!IsGmemRow(g)) continue;
+      for (const BenchRow& row : bs.rows) {
+        if (IsGmemRow(row) || row.first_ms <= 0) continue;
+        std::snprintf(line, sizeof line, "METRIC %s_%s_vs_%s x %.3f\n", prefix.c_str(),
+                      g.backing.c_str(), row.backing.c_str(), g.first_ms / row.first_ms);
+        out += line;
+      }
     }
   }
   return out;

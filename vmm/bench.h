@@ -19,7 +19,7 @@ struct BenchPlan {
 };
 
 struct BenchRow {
-  std::string backing;  // "gmem", "anon-4k", "anon-thp"
+  std::string backing;  // "gmem", "gmem-inplace", "anon-4k", "anon-thp"
   double first_ms;      // median
   uint64_t filled;
   double mibps;         // median
@@ -28,7 +28,7 @@ struct BenchRow {
 struct BenchSize {
   uint64_t ram;
   std::string skipped;         // why, when the host could not run it
-  std::vector<BenchRow> rows;  // gmem first
+  std::vector<BenchRow> rows;  // gmem rows first
 };
 
 struct BenchResult {
@@ -46,7 +46,7 @@ std::string FormatBenchTable(const BenchResult& r);
 Json BenchJson(const BenchResult& r);  // with schema_version
 // One line per value, as bench/gmem_bench prints them:
 //   METRIC vmm_first_insn_<size>_<backing> ms <median>
-//   METRIC vmm_first_insn_<size>_gmem_vs_<backing> x <gmem / that backing>
+//   METRIC vmm_first_insn_<size>_<gmem row>_vs_<backing> x <gmem / that backing>
 // and "n/a <why>" for a size the host could not run.
 std::string FormatBenchMetrics(const BenchResult& r);
 

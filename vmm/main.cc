@@ -57,6 +57,8 @@ int Fail(const Error& e, bool json) {
 int Probe(const Capabilities& caps, bool json) {
   Json modes = Json::object();
   std::string text = caps.Describe() + "\n";
+  text += std::string("in-place conversion (sw-protected): ") +
+          (InPlaceConversionSupported(caps) ? "supported" : "not supported") + "\n";
   for (Mode m : {Mode::kDefault, Mode::kSwProtected}) {
     Status s = CheckModeSupported(caps, m, Backing::kGuestMemfd);
     text += std::string("mode ") + ModeName(m) + ": " +
@@ -77,7 +79,8 @@ int Probe(const Capabilities& caps, bool json) {
                {"guest_memfd_flags", caps.guest_memfd_flags},
                {"vm_types", caps.vm_types},
                {"memory_attributes", caps.memory_attributes},
-               {"exit_hypercall", caps.exit_hypercall}}},
+               {"exit_hypercall", caps.exit_hypercall},
+               {"gmem_memory_attributes", caps.gmem_memory_attributes}}},
              {"modes", modes}});
   return kExitPass;
 }
@@ -124,6 +127,8 @@ int Main(int argc, char** argv) {
 
   if (Status s = CheckModeSupported(caps, o.mode, o.backing); !s.ok())
     return Fail(s.error(), o.json);
+  if (auto c = ResolveConversion(caps, o.mode, o.conversion); !c.ok())
+    return Fail(c.error(), o.json);
   if (Status s = CheckHostMemory(o.ram_size); !s.ok()) return Fail(s.error(), o.json);
   auto r = RunGuest(kvm, caps, cfg);
   if (!r.ok()) return Fail(r.error(), o.json);

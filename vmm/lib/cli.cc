@@ -54,6 +54,9 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
   const auto backings = Choice<Backing>(
       {{"gmem", Backing::kGuestMemfd}, {"guest_memfd", Backing::kGuestMemfd},
        {"anon", Backing::kAnonymous}, {"anonymous", Backing::kAnonymous}});
+  const auto conversions = Choice<Conversion>(
+      {{"auto", Conversion::kAuto}, {"in-place", Conversion::kInPlace},
+       {"attributes", Conversion::kAttributes}});
   const auto channels = Choice<HcChannel>(
       {{"auto", HcChannel::kAuto}, {"insn", HcChannel::kInstruction},
        {"instruction", HcChannel::kInstruction}, {"port", HcChannel::kPort}});
@@ -63,6 +66,7 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
   app.add_option("--ram", o.ram_size)->transform(size);
   app.add_option("--backing", o.backing)->transform(backings);
   app.add_option("--hypercall", o.hypercall)->transform(channels);
+  app.add_option("--conversion", o.conversion)->transform(conversions);
   app.add_option("--payload", o.payload_path);
   app.add_option("--kvm", o.kvm_path);
   app.add_flag("--json", o.json);
@@ -111,6 +115,11 @@ Status ValidateOptions(const Options& o) {
   if (o.backing == Backing::kAnonymous && o.mode != Mode::kDefault)
     return Error::Msg("--backing anon is only for --mode default",
                       ErrorKind::kInvalidArgument);
+  if (o.conversion != Conversion::kAuto && o.mode != Mode::kSwProtected)
+    return Error::Msg(std::string("--conversion ") + ConversionName(o.conversion) +
+                          " is only for --mode sw-protected (a default VM has "
+                          "no private memory)",
+                      ErrorKind::kInvalidArgument);
   return Ok{};
 }
 
@@ -128,6 +137,7 @@ Result<RunConfig> ToRunConfig(const Options& o,
                                       abi::kPayloadGpa + abi::kPayloadMax));
   cfg.mode = o.mode;
   cfg.backing = o.backing;
+  cfg.conversion = o.conversion;
   cfg.ram_size = o.ram_size;
   cfg.bench_only = o.bench;
   cfg.fill_limit = o.bench_fill;
@@ -147,7 +157,13 @@ KVM_HC_MAP_GPA_RANGE, a message through shared memory) and summarise.
                         GUEST_MEMFD_FLAG_MMAP|INIT_SHARED (Linux 6.18+) (default)
   --mode sw-protected   KVM_X86_SW_PROTECTED_VM; work RAM private in
                         guest_memfd, converted on KVM_EXIT_HYPERCALL and
-                        KVM_EXIT_MEMORY_FAULT (attributes + punch hole)
+                        KVM_EXIT_MEMORY_FAULT
+  --conversion auto|in-place|attributes
+                        sw-protected only: convert in place inside
+                        guest_memfd (KVM_SET_MEMORY_ATTRIBUTES2, one copy of
+                        RAM) or with the VM's attributes + punch hole (shared
+                        copy in anonymous memory); auto = in place where the
+                        kernel offers it (default auto)
   --ram SIZE            guest RAM, multiple of 2 MiB, >= 8 MiB (default 32M)
   --backing gmem|anon   default mode only: anon = ordinary anonymous memory,
                         for comparison (default gmem)

@@ -15,6 +15,7 @@ namespace gmem {
 struct Options {
   Mode mode = Mode::kDefault;
   Backing backing = Backing::kGuestMemfd;
+  Conversion conversion = Conversion::kAuto;
   uint64_t ram_size = 32ull << 20;
   std::string payload_path;  // empty: the embedded payload
   std::string kvm_path = "/dev/kvm";

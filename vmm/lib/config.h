@@ -12,12 +12,19 @@ namespace gmem {
 
 enum class Mode { kDefault, kSwProtected };
 enum class Backing { kGuestMemfd, kAnonymous };
+// How private<->shared conversions are done in a VM with private memory:
+// in place inside guest_memfd (KVM_SET_MEMORY_ATTRIBUTES2 on the file, one
+// copy of each page), or with the VM's attributes plus punching the side
+// that is left (guest_memfd for private, anonymous memory for shared).
+// kAuto: in place where the kernel offers it.
+enum class Conversion { kAuto, kInPlace, kAttributes };
 // How the guest issues KVM_HC_MAP_GPA_RANGE: the VMCALL/VMMCALL instruction
 // (KVM_EXIT_HYPERCALL) or a boot-info mailbox and an I/O port.
 enum class HcChannel { kAuto, kInstruction, kPort };
 
 const char* ModeName(Mode m);        // "default", "sw-protected"
 const char* BackingName(Backing b);  // "guest_memfd", "anonymous"
+const char* ConversionName(Conversion c);  // "auto", "in-place", "attributes"
 unsigned VmType(Mode m);             // KVM_X86_DEFAULT_VM, KVM_X86_SW_PROTECTED_VM
 const char* VmTypeName(Mode m);      // "KVM_X86_DEFAULT_VM", ...
 
@@ -26,6 +33,7 @@ using Sink = std::function<void(const std::string&)>;
 struct RunConfig {
   Mode mode = Mode::kDefault;
   Backing backing = Backing::kGuestMemfd;
+  Conversion conversion = Conversion::kAuto;
   uint64_t ram_size = 0;
   Payload payload;  // parsed and checked against the guest layout
   bool bench_only = false;  // fill and report, no conversions

@@ -2,6 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <chrono>
+#include <thread>
+
 #include "vmm/lib/guest_memfd.h"
 #include "vmm/lib/vm.h"
 #include "common/uapi/kvm.h"
@@ -73,7 +76,40 @@ class AttributesPunch : public ConversionBackend {
   uint8_t* shared_;
 };
 
+// One copy of each page: guest_memfd converts the range itself.
+class InPlace : public ConversionBackend {
+ public:
+  InPlace(const GuestMemfd& gmem, uint64_t ram) : ConversionBackend(ram), gmem_(gmem) {}
+  const char* name() const override {
+    return "in-place (KVM_SET_MEMORY_ATTRIBUTES2 on guest_memfd)";
+  }
+  Status Convert(uint64_t gpa, uint64_t size, bool to_private) override {
+    GMEM_TRY(CheckRange(states_, gpa, size));
+    // EAGAIN: a page is referenced from elsewhere.  Such references can be
+    // the kernel's own and brief (migration, compaction), so try again a
+    // few times before reporting the page.
+    for (int attempt = 0;; attempt++) {
+      Status st = gmem_.SetAttributes(gpa, size,
+                                      to_private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0);
+      if (st.ok()) break;
+      if (st.error().err() != EAGAIN || attempt == kRetries) return st;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    states_.Set(gpa, size, to_private);
+    return Ok{};
+  }
+
+ private:
+  static constexpr int kRetries = 50;
+  const GuestMemfd& gmem_;
+};
+
 }  // namespace
+
+std::unique_ptr<ConversionBackend> MakeInPlaceBackend(const GuestMemfd& gmem,
+                                                      uint64_t ram_size) {
+  return std::make_unique<InPlace>(gmem, ram_size);
+}
 
 std::unique_ptr<ConversionBackend> MakeSharedOnlyBackend(uint64_t ram_size) {
   return std::make_unique<SharedOnly>(ram_size);

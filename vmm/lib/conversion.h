@@ -6,8 +6,8 @@
 //  - AttributesPunch: KVM_SET_MEMORY_ATTRIBUTES, then free the side that is
 //    no longer used: punch a hole in guest_memfd when going shared, drop the
 //    shared (anonymous) pages when going private.
-//  A kernel with in-place conversion inside guest_memfd gets a third
-//  backend here; the run loop does not change.
+//  - InPlace: KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd, which holds
+//    all of guest RAM, shared and private, once; nothing to free.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +52,9 @@ class ConversionBackend {
 };
 
 std::unique_ptr<ConversionBackend> MakeSharedOnlyBackend(uint64_t ram_size);
+// gmem: created with GUEST_MEMFD_FLAG_MMAP | INIT_SHARED, all of guest RAM.
+std::unique_ptr<ConversionBackend> MakeInPlaceBackend(const GuestMemfd& gmem,
+                                                      uint64_t ram_size);
 // host_shared: the memslot's userspace_addr mapping (covers all RAM).
 std::unique_ptr<ConversionBackend> MakeAttributesPunchBackend(
     const Vm& vm, const GuestMemfd& gmem, uint8_t* host_shared,

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "vmm/lib/size.h"
 #include "vmm/lib/vm.h"
 #include "common/uapi/kvm.h"
 
@@ -47,6 +48,27 @@ Status GuestMemfd::PunchHole(uint64_t offset, uint64_t len) const {
                   static_cast<off_t>(offset), static_cast<off_t>(len)) < 0)
     return Error::Sys("fallocate(guest_memfd, PUNCH_HOLE)", errno);
   return Ok{};
+}
+
+Status GuestMemfd::SetAttributes(uint64_t offset, uint64_t len,
+                                 uint64_t attributes,
+                                 uint64_t* error_offset) const {
+  kvm_memory_attributes2 a{};
+  a.offset = offset;
+  a.size = len;
+  a.attributes = attributes;
+  if (::ioctl(fd_.get(), KVM_SET_MEMORY_ATTRIBUTES2, &a) == 0) return Ok{};
+  const int err = errno;
+  if (err == EAGAIN && error_offset) *error_offset = a.error_offset;
+  std::string op = "KVM_SET_MEMORY_ATTRIBUTES2(guest_memfd, " + Hex(offset) + "+" +
+                   Hex(len) + (attributes ? ", private)" : ", shared)");
+  if (err == EAGAIN)
+    return Error::Sys(op + ": page at " + Hex(a.error_offset) + " is referenced", err,
+                      "something holds the page (I/O, a pipe); release it");
+  if (err == ENOTTY)
+    return Error::Sys(op, err, "boot with kvm.gmem_in_place_conversion=1",
+                      ErrorKind::kUnsupported);
+  return Error::Sys(op, err);
 }
 
 }  // namespace gmem

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "vmm/lib/config.h"
 #include "vmm/lib/conversion.h"
@@ -27,10 +28,20 @@ struct MemoryPlan {
   uint64_t gmem_flags = 0;     // KVM_CREATE_GUEST_MEMFD flags
   bool view_from_gmem = false; // host view: mmap of the file (else anonymous)
   bool anon_small_pages = false;  // anonymous view: MADV_NOHUGEPAGE
-  bool private_memory = false; // attributes+punch-hole backend (else shared-only)
+  bool private_memory = false; // some RAM private (else shared-only backend)
+  bool in_place = false;       // private memory converted inside the file
 };
+// conversion: resolved (ResolveConversion), used with private memory only.
 Result<MemoryPlan> PlanGuestMemory(Mode mode, Backing backing, uint64_t size,
-                                   bool anon_small_pages);
+                                   bool anon_small_pages,
+                                   Conversion conversion = Conversion::kAttributes);
+
+// How much memory the guest's RAM holds on the host right now.
+struct Footprint {
+  uint64_t gmem_bytes = 0;  // pages in guest_memfd, private and shared
+  uint64_t anon_bytes = 0;  // resident anonymous pages of the host view
+  std::string how;          // how gmem_bytes was measured
+};
 
 class GuestMemory {
  public:
@@ -45,16 +56,23 @@ class GuestMemory {
   // Some of it can be private (and then lives only in gmem()).
   bool has_private_memory() const { return private_; }
   ConversionBackend& conversion() { return *conv_; }
+  // mincore() of the mappings; for a guest_memfd that cannot be mapped, the
+  // growth of the host's unevictable memory since Create() (guest_memfd
+  // pages are unevictable), which counts anything else that grew it too.
+  Result<Footprint> MeasureFootprint() const;
   const ConversionBackend& conversion() const { return *conv_; }
 
  private:
   GuestMemory(std::unique_ptr<GuestMemfd> gmem, Mapping view, Memslot slot,
-              std::unique_ptr<ConversionBackend> conv, bool has_private)
+              std::unique_ptr<ConversionBackend> conv, const MemoryPlan& plan,
+              uint64_t unevictable_at_start)
       : gmem_(std::move(gmem)),
         view_(std::move(view)),
         slot_(std::move(slot)),
         conv_(std::move(conv)),
-        private_(has_private) {}
+        private_(plan.private_memory),
+        view_from_gmem_(plan.view_from_gmem),
+        unevictable_at_start_(unevictable_at_start) {}
 
   // Destroyed in reverse: the backend, then the slot, then what it pointed
   // at.  The file is on the heap so the backend's reference to it survives
@@ -64,6 +82,8 @@ class GuestMemory {
   Memslot slot_;
   std::unique_ptr<ConversionBackend> conv_;
   bool private_;
+  bool view_from_gmem_;
+  uint64_t unevictable_at_start_;  // bytes, /proc/meminfo
 };
 
 }  // namespace gmem

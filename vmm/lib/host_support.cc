@@ -41,6 +41,28 @@ Status CheckModeSupported(const Capabilities& c, Mode mode, Backing backing) {
                         : "needs a kernel with CONFIG_KVM_SW_PROTECTED_VM");
 }
 
+bool InPlaceConversionSupported(const Capabilities& c) {
+  constexpr uint64_t kFlags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+  return (c.gmem_memory_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) &&
+         (c.guest_memfd_flags & kFlags) == kFlags;
+}
+
+Result<Conversion> ResolveConversion(const Capabilities& c, Mode mode,
+                                     Conversion requested) {
+  if (mode != Mode::kSwProtected) return Conversion::kAttributes;
+  const bool in_place = InPlaceConversionSupported(c);
+  if (requested == Conversion::kAuto)
+    return in_place ? Conversion::kInPlace : Conversion::kAttributes;
+  if (requested == Conversion::kInPlace && !in_place)
+    return Error::Msg("in-place conversion is not supported by the running kernel: "
+                      "missing KVM_MEMORY_ATTRIBUTE_PRIVATE "
+                      "(KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES)",
+                      ErrorKind::kUnsupported,
+                      "boot with kvm.gmem_in_place_conversion=1, or use "
+                      "--conversion attributes");
+  return requested;
+}
+
 Status CheckHostMemory(uint64_t ram_size) {
   std::ifstream in("/proc/meminfo");
   std::string key;

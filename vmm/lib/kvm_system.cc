@@ -48,6 +48,8 @@ Capabilities KvmSystem::Probe() const {
   if (c.vm_types == 0) c.vm_types = 1u << KVM_X86_DEFAULT_VM;  // pre-6.8
   c.memory_attributes = static_cast<uint64_t>(Check(KVM_CAP_MEMORY_ATTRIBUTES));
   c.exit_hypercall = static_cast<uint64_t>(Check(KVM_CAP_EXIT_HYPERCALL));
+  c.gmem_memory_attributes =
+      static_cast<uint64_t>(Check(KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES));
   return c;
 }
 
@@ -62,12 +64,13 @@ std::string Capabilities::Describe() const {
   std::snprintf(buf, sizeof buf,
                 "user_memory2=%d guest_memfd=%d guest_memfd_flags=0x%llx "
                 "vm_types=0x%llx memory_attributes=0x%llx "
-                "exit_hypercall=0x%llx",
+                "exit_hypercall=0x%llx gmem_memory_attributes=0x%llx",
                 user_memory2, guest_memfd,
                 static_cast<unsigned long long>(guest_memfd_flags),
                 static_cast<unsigned long long>(vm_types),
                 static_cast<unsigned long long>(memory_attributes),
-                static_cast<unsigned long long>(exit_hypercall));
+                static_cast<unsigned long long>(exit_hypercall),
+                static_cast<unsigned long long>(gmem_memory_attributes));
   return buf;
 }
 

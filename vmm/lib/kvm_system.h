@@ -16,6 +16,8 @@ struct Capabilities {
   uint64_t guest_memfd_flags = 0;  // KVM_CAP_GUEST_MEMFD_FLAGS mask
   uint64_t vm_types = 0;           // KVM_CAP_VM_TYPES mask (bit per type)
   uint64_t memory_attributes = 0;  // supported attribute mask
+  // KVM_SET_MEMORY_ATTRIBUTES2 on guest_memfd (in-place conversion)
+  uint64_t gmem_memory_attributes = 0;
   uint64_t exit_hypercall = 0;     // hypercalls that can exit to userspace
 
   bool SupportsVmType(unsigned type) const {

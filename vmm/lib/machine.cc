@@ -127,8 +127,10 @@ Result<Summary> RunGuest(const KvmSystem& kvm, const Capabilities& caps,
   auto say = [&](const std::string& s) {
     if (cfg.progress) cfg.progress(s);
   };
-  const MemoryPlan plan = GMEM_TRY(
-      PlanGuestMemory(cfg.mode, cfg.backing, cfg.ram_size, cfg.anon_small_pages));
+  const Conversion conversion =
+      GMEM_TRY(ResolveConversion(caps, cfg.mode, cfg.conversion));
+  const MemoryPlan plan = GMEM_TRY(PlanGuestMemory(
+      cfg.mode, cfg.backing, cfg.ram_size, cfg.anon_small_pages, conversion));
 
   // Declaration order is teardown order in reverse: memory before the VM.
   say(std::string("creating ") + ModeName(cfg.mode) + " VM with " +
@@ -165,8 +167,13 @@ Result<Summary> RunGuest(const KvmSystem& kvm, const Capabilities& caps,
   guest.Attach(bus);
   GMEM_TRY(RunLoop(vcpu, bus, guest, record, cfg.timeout_s));
   const PageStates& pages = mem.conversion().states();
-  return record.Finish(guest.Verdict(), pages.CountPrivate(), pages.pages(),
-                       Clock::now());
+  Summary s = record.Finish(guest.Verdict(), pages.CountPrivate(), pages.pages(),
+                            Clock::now());
+  const Footprint fp = GMEM_TRY_CTX(mem.MeasureFootprint(), "measuring guest memory");
+  s.footprint_gmem_bytes = fp.gmem_bytes;
+  s.footprint_anon_bytes = fp.anon_bytes;
+  s.footprint_how = fp.how;
+  return s;
 }
 
 }  // namespace gmem

@@ -36,6 +36,19 @@ double FillGiBps(const Summary& s) {
   return static_cast<double>(s.fill_bytes) / (1ull << 30) / (s.fill_ms / 1e3);
 }
 
+double FootprintRatio(const Summary& s) {
+  if (!s.ram_bytes) return 0;
+  return static_cast<double>(s.footprint_gmem_bytes + s.footprint_anon_bytes) /
+         static_cast<double>(s.ram_bytes);
+}
+
+static std::string FootprintLine(const Summary& s) {
+  return FormatSize(s.footprint_gmem_bytes) + " guest_memfd" +
+         (s.footprint_how.empty() ? "" : " (" + s.footprint_how + ")") + " + " +
+         FormatSize(s.footprint_anon_bytes) + " anonymous = " +
+         Fmt("%.3fx RAM", FootprintRatio(s));
+}
+
 std::string FormatTable(const Summary& s) {
   std::vector<std::pair<std::string, std::string>> rows = {
       {"verdict", s.passed ? "PASS" : "FAIL: " + s.verdict},
@@ -60,6 +73,7 @@ std::string FormatTable(const Summary& s) {
       {"total time", Fmt("%.1f ms", s.total_ms)},
       {"guest message", s.guest_message.empty() ? "(none)" : s.guest_message},
       {"host view of private memory", s.host_isolation},
+      {"guest memory footprint", FootprintLine(s)},
   };
   size_t w = 0;
   for (auto& r : rows) w = std::max(w, r.first.size());
@@ -108,6 +122,11 @@ Json SummaryJson(const Summary& s) {
       {"total_ms", JsonMs(s.total_ms)},
       {"guest_message", s.guest_message},
       {"host_isolation", s.host_isolation},
+      {"footprint",
+       {{"guest_memfd_bytes", s.footprint_gmem_bytes},
+        {"anonymous_bytes", s.footprint_anon_bytes},
+        {"guest_memfd_measured_by", s.footprint_how},
+        {"ratio_to_ram", std::round(FootprintRatio(s) * 1000) / 1000}}},
   };
 }
 

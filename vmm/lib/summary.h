@@ -40,11 +40,18 @@ struct Summary {
   double fill_ms = 0;
   std::string guest_message;   // what the host read from shared memory
   std::string host_isolation;  // what the host could (not) read
+  // Guest RAM held on the host at the end: guest_memfd pages (private and
+  // shared) and resident anonymous pages of the host view.
+  uint64_t footprint_gmem_bytes = 0;
+  uint64_t footprint_anon_bytes = 0;
+  std::string footprint_how;  // how the guest_memfd part was measured
   bool passed = false;
   std::string verdict;  // "passed" or why not
 };
 
 double FillGiBps(const Summary& s);
+// (guest_memfd + anonymous) / RAM.
+double FootprintRatio(const Summary& s);
 std::string FormatTable(const Summary& s);
 Json SummaryJson(const Summary& s);  // with schema_version
 std::string FormatJson(const Summary& s);

@@ -61,6 +61,21 @@ TEST(Options, AcceptsEveryExistingSpelling) {
   EXPECT_EQ(Parse({"--ram", "16M", "--ram", "8M"}).value().ram_size, 8ull << 20);
 }
 
+TEST(Options, ConversionIsForSwProtected) {
+  auto o = Parse({"--mode", "sw-protected", "--conversion", "in-place"});
+  ASSERT_TRUE(o.ok()) << o.error().What();
+  EXPECT_EQ(o.value().conversion, Conversion::kInPlace);
+  EXPECT_TRUE(ValidateOptions(o.value()).ok());
+  EXPECT_EQ(Parse({"--conversion", "attributes"}).value().conversion, Conversion::kAttributes);
+  EXPECT_EQ(Parse({}).value().conversion, Conversion::kAuto);
+  EXPECT_FALSE(Parse({"--conversion", "sideways"}).ok());
+  auto d = Parse({"--mode", "default", "--conversion", "in-place"});
+  ASSERT_TRUE(d.ok());
+  auto v = ValidateOptions(d.value());
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().kind(), ErrorKind::kInvalidArgument);
+}
+
 TEST(Options, ErrorsAreOneLine) {
   auto o = Parse({"--bogus"});
   ASSERT_FALSE(o.ok());

@@ -37,6 +37,22 @@ TEST(MemoryPlan, DefaultGuestMemfdIsSharedAndMapped) {
   EXPECT_EQ(p.value().size, 16u << 20);
 }
 
+TEST(MemoryPlan, InPlaceIsOneMappedFileThatStartsShared) {
+  auto p = PlanGuestMemory(Mode::kSwProtected, Backing::kGuestMemfd, 16 << 20, false,
+                           Conversion::kInPlace);
+  ASSERT_TRUE(p.ok()) << p.error().What();
+  EXPECT_EQ(p.value().gmem_flags, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+  EXPECT_TRUE(p.value().view_from_gmem) << "no anonymous copy";
+  EXPECT_TRUE(p.value().private_memory);
+  EXPECT_TRUE(p.value().in_place);
+  // The conversion scheme means nothing without private memory.
+  auto d = PlanGuestMemory(Mode::kDefault, Backing::kGuestMemfd, 16 << 20, false,
+                           Conversion::kInPlace);
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d.value().in_place);
+  EXPECT_FALSE(d.value().private_memory);
+}
+
 TEST(MemoryPlan, DefaultAnonymousHasNoGuestMemfd) {
   auto p = PlanGuestMemory(Mode::kDefault, Backing::kAnonymous, 16 << 20, true);
   ASSERT_TRUE(p.ok());

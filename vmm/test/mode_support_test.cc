@@ -46,6 +46,49 @@ TEST(ModeSupport, SwProtectedNeedsTypeAttributesAndExits) {
   EXPECT_FALSE(CheckModeSupported(c, Mode::kSwProtected, Backing::kGuestMemfd).ok());
 }
 
+Capabilities WithInPlace() {  // our kernel, kvm.gmem_in_place_conversion=1
+  Capabilities c = Host618();
+  c.vm_types |= 1u << KVM_X86_SW_PROTECTED_VM;
+  c.memory_attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+  c.gmem_memory_attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+  return c;
+}
+
+TEST(ConversionChoice, AutoIsInPlaceWhereTheKernelOffersIt) {
+  auto r = ResolveConversion(WithInPlace(), Mode::kSwProtected, Conversion::kAuto);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), Conversion::kInPlace);
+  EXPECT_TRUE(InPlaceConversionSupported(WithInPlace()));
+  // The attributes backend can still be asked for.
+  r = ResolveConversion(WithInPlace(), Mode::kSwProtected, Conversion::kAttributes);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), Conversion::kAttributes);
+}
+
+TEST(ConversionChoice, WithoutCap250AutoFallsBackAndInPlaceIsASkip) {
+  Capabilities c = WithInPlace();
+  c.gmem_memory_attributes = 0;
+  EXPECT_FALSE(InPlaceConversionSupported(c));
+  auto r = ResolveConversion(c, Mode::kSwProtected, Conversion::kAuto);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), Conversion::kAttributes);
+  r = ResolveConversion(c, Mode::kSwProtected, Conversion::kInPlace);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kUnsupported);
+  EXPECT_NE(r.error().What().find("kvm.gmem_in_place_conversion"), std::string::npos)
+      << r.error().What();
+  // INIT_SHARED is part of it: the file starts shared for the boot image.
+  c = WithInPlace();
+  c.guest_memfd_flags = GUEST_MEMFD_FLAG_MMAP;
+  EXPECT_FALSE(InPlaceConversionSupported(c));
+}
+
+TEST(ConversionChoice, DefaultModeConvertsNothing) {
+  auto r = ResolveConversion(WithInPlace(), Mode::kDefault, Conversion::kAuto);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), Conversion::kAttributes);
+}
+
 TEST(ModeSupport, ExplicitHypercallChannelWins) {
   EXPECT_EQ(ResolveHcChannel(HcChannel::kPort, Mode::kSwProtected), HcChannel::kPort);
   EXPECT_EQ(ResolveHcChannel(HcChannel::kInstruction, Mode::kDefault),

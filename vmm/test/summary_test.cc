@@ -39,6 +39,24 @@ TEST(Summary, TableHasEveryRow) {
     EXPECT_NE(t.find(s), std::string::npos) << s << "\n" << t;
 }
 
+TEST(Summary, FootprintIsARatioOfRam) {
+  Summary s = Sample();
+  s.footprint_gmem_bytes = 48ull << 20;
+  s.footprint_anon_bytes = 16ull << 20;
+  s.footprint_how = "mincore";
+  EXPECT_DOUBLE_EQ(FootprintRatio(s), 1.0);
+  std::string t = FormatTable(s);
+  EXPECT_NE(t.find("48 MiB guest_memfd (mincore) + 16 MiB anonymous = 1.000x RAM"),
+            std::string::npos)
+      << t;
+  Json j = Json::parse(FormatJson(s));
+  EXPECT_EQ(j["footprint"]["guest_memfd_bytes"], 48ull << 20);
+  EXPECT_EQ(j["footprint"]["anonymous_bytes"], 16ull << 20);
+  EXPECT_EQ(j["footprint"]["ratio_to_ram"], 1.0);
+  s.ram_bytes = 0;
+  EXPECT_EQ(FootprintRatio(s), 0.0);
+}
+
 TEST(Summary, TableShowsFailure) {
   Summary s = Sample();
   s.passed = false;
