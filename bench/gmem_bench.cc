@@ -57,6 +57,19 @@
 //                                          guest filled S shared (its mapping maps the same
 //                                          pages), as a multiple of S
 //
+//   inplace_cycle_<S>              cycles/s private -> shared -> private of S, the guest
+//                                          filling it after each conversion, converted in
+//                                          place (KVM_SET_MEMORY_ATTRIBUTES2 on a mappable
+//                                          guest_memfd; kvm.gmem_in_place_conversion=1)
+//   attr_cycle_<S>                 cycles/s the same with attributes + punch-hole/discard, as
+//                                          conversion_cycle, in the same round
+//   inplace_cycle_<S>_speedup      x       inplace_cycle_<S> / attr_cycle_<S>
+//   {inplace,attr}_cycle_<S>_convert ms    per cycle: both conversions (with the punch and
+//   {inplace,attr}_cycle_<S>_fill  ms      discard), and both guest fills
+//   footprint_inplace              x       pages held after the guest filled S private, then
+//                                          (converted in place) S shared, as a multiple of S:
+//                                          mincore of the guest_memfd mapping (exact)
+//
 //   (fstat's st_blocks is 0 for guest_memfd on every kernel: it does not account it.)
 //
 //   gmem_bench [--quick] [--rounds N] [--only PREFIX[,PREFIX...]]
@@ -156,7 +169,7 @@ double MiBps(uint64_t bytes, double s) { return static_cast<double>(bytes) / kMi
 // Each ABI a metric may need: empty if present, else why not ("error: ..."
 // when the kernel offers it and it fails).
 struct Caps {
-  std::string kvm, gmem, sw_vm, shared_gmem, prefault, cachestat, meminfo;
+  std::string kvm, gmem, sw_vm, shared_gmem, prefault, cachestat, meminfo, in_place;
 };
 
 long UnevictableKiB();
@@ -207,6 +220,13 @@ Caps Probe() {
     c.cachestat =
         "no cachestat(2) (Linux 6.5+, CONFIG_CACHESTAT_SYSCALL; tinyconfig leaves it out), and "
         "guest_memfd does not account st_blocks";
+  if (!c.sw_vm.empty())
+    c.in_place = c.sw_vm;
+  else if (gmt::CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) !=
+           static_cast<long>(KVM_MEMORY_ATTRIBUTE_PRIVATE))
+    c.in_place =
+        "no in-place conversion (KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES, cap 250; our series "
+        "with kvm.gmem_in_place_conversion=1)";
   if (UnevictableKiB() < 0)
     c.meminfo = "no Unevictable line in /proc/meminfo";
   else if (!RefreshVmStats())
@@ -524,6 +544,118 @@ void ConversionCycle(const Options& o, Values& v) {
     v.value[std::string("conversion_cycle_") + kPhaseNames[ph]] = spent[ph] * 1e3 / cycles;
 }
 
+// A SW-protected VM whose slot is a mappable guest_memfd that converts in
+// place: the only copy of the slot's memory.
+struct InPlaceVm {
+  InPlaceVm(uint64_t gpa, uint64_t size)
+      : vm(KVM_X86_SW_PROTECTED_VM),
+        gmem(Gmem(vm, size, kSharedGmemFlags)),
+        map(Map(size, MAP_SHARED, gmem.get(), "guest_memfd")) {
+    Slot(vm, gpa, size, &map, &gmem);
+  }
+  void Convert(uint64_t off, uint64_t size, bool priv) {
+    kvm_memory_attributes2 a{};
+    a.offset = off;
+    a.size = size;
+    a.attributes = priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+    Check(gmt::Ioctl(gmem.get(), KVM_SET_MEMORY_ATTRIBUTES2, &a),
+          std::string("KVM_SET_MEMORY_ATTRIBUTES2(") + (priv ? "private, " : "shared, ") +
+              SizeText(size) + ")");
+  }
+  Vm vm;
+  gmt::UniqueFd gmem;
+  gmt::Mapping map;
+};
+
+// Cycles per second of private -> shared -> private over |size|, the guest
+// filling the memory after each conversion: in place, or with the VM's
+// attributes and discarding the side that is left.  Both start with the
+// private side filled, untimed.
+struct CycleTimes {
+  double per_second = 0;
+  double convert_ms = 0;  // per cycle, both conversions (and discards)
+  double fill_ms = 0;     // per cycle, both fills
+};
+
+CycleTimes InPlaceCycles(const Options& o, uint64_t size) {
+  InPlaceVm p(kDataGpa, size);
+  p.Convert(0, size, true);
+  GuestFill(p.vm, kDataGpa, size, 1);
+  CycleTimes t;
+  int cycles = 0;
+  auto t0 = Clock::now();
+  do {
+    auto c0 = Clock::now();
+    p.Convert(0, size, false);
+    auto f0 = Clock::now();
+    GuestFill(p.vm, kDataGpa, size, 2);
+    auto c1 = Clock::now();
+    p.Convert(0, size, true);
+    auto f1 = Clock::now();
+    GuestFill(p.vm, kDataGpa, size, 3);
+    t.convert_ms += (Seconds(c0) - Seconds(f0)) + (Seconds(c1) - Seconds(f1));
+    t.fill_ms += (Seconds(f0) - Seconds(c1)) + Seconds(f1);
+    cycles++;
+  } while (cycles < 2 || Seconds(t0) < o.cycle_seconds);
+  t.per_second = cycles / Seconds(t0);
+  t.convert_ms *= 1e3 / cycles;
+  t.fill_ms *= 1e3 / cycles;
+  return t;
+}
+
+CycleTimes AttributeCycles(const Options& o, uint64_t size) {
+  PrivateVm p(kDataGpa, size);
+  Attributes(p.vm, kDataGpa, size, true);
+  GuestFill(p.vm, kDataGpa, size, 1);
+  CycleTimes t;
+  int cycles = 0;
+  auto t0 = Clock::now();
+  do {
+    auto c0 = Clock::now();
+    Attributes(p.vm, kDataGpa, size, false);
+    Fallocate(p.gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, size);
+    auto f0 = Clock::now();
+    GuestFill(p.vm, kDataGpa, size, 2);
+    auto c1 = Clock::now();
+    Attributes(p.vm, kDataGpa, size, true);
+    CheckSys(madvise(p.shared.data(), size, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
+    auto f1 = Clock::now();
+    GuestFill(p.vm, kDataGpa, size, 3);
+    t.convert_ms += (Seconds(c0) - Seconds(f0)) + (Seconds(c1) - Seconds(f1));
+    t.fill_ms += (Seconds(f0) - Seconds(c1)) + Seconds(f1);
+    cycles++;
+  } while (cycles < 2 || Seconds(t0) < o.cycle_seconds);
+  t.per_second = cycles / Seconds(t0);
+  t.convert_ms *= 1e3 / cycles;
+  t.fill_ms *= 1e3 / cycles;
+  return t;
+}
+
+void InPlaceCycle(const Options& o, Values& v) {
+  const std::string tag = common::MetricSizeTag(o.size);
+  const CycleTimes in_place = InPlaceCycles(o, o.size);
+  const CycleTimes attr = AttributeCycles(o, o.size);
+  v.value["inplace_cycle_" + tag] = in_place.per_second;
+  v.value["inplace_cycle_" + tag + "_convert"] = in_place.convert_ms;
+  v.value["inplace_cycle_" + tag + "_fill"] = in_place.fill_ms;
+  v.value["attr_cycle_" + tag] = attr.per_second;
+  v.value["attr_cycle_" + tag + "_convert"] = attr.convert_ms;
+  v.value["attr_cycle_" + tag + "_fill"] = attr.fill_ms;
+  v.value["inplace_cycle_" + tag + "_speedup"] = in_place.per_second / attr.per_second;
+}
+
+void FootprintInPlace(const Options& o, Values& v) {
+  const uint64_t size = o.size;
+  InPlaceVm p(kDataGpa, size);
+  p.Convert(0, size, true);
+  GuestFill(p.vm, kDataGpa, size, 1);
+  p.Convert(0, size, false);
+  GuestFill(p.vm, kDataGpa, size, 2);
+  // The file's pages, private or shared, mapped or not.
+  v.value["footprint_inplace"] =
+      static_cast<double>(ResidentPages(p.map)) / static_cast<double>(size / kPage);
+}
+
 // A vCPU first-touches S of shared memory (4 KiB anonymous pages) of a
 // SW-protected VM while another thread converts a 2 MiB range elsewhere in
 // the same memslot between private and shared as fast as it can.  Faults
@@ -696,6 +828,20 @@ std::vector<Bench> Benches(const Options& o, const Caps& c) {
         {"conversion_cycle_discard", "ms"},
         {"conversion_cycle_fill_private", "ms"}},
        c.sw_vm, [&o](Values& v) { ConversionCycle(o, v); }});
+  {
+    const std::string tag = common::MetricSizeTag(o.size);
+    b.push_back({{{"inplace_cycle_" + tag, "cycles/s"},
+                  {"inplace_cycle_" + tag + "_convert", "ms"},
+                  {"inplace_cycle_" + tag + "_fill", "ms"},
+                  {"attr_cycle_" + tag, "cycles/s"},
+                  {"attr_cycle_" + tag + "_convert", "ms"},
+                  {"attr_cycle_" + tag + "_fill", "ms"},
+                  {"inplace_cycle_" + tag + "_speedup", "x"}},
+                 c.in_place,
+                 [&o](Values& v) { InPlaceCycle(o, v); }});
+  }
+  b.push_back({{{"footprint_inplace", "x"}}, c.in_place,
+               [&o](Values& v) { FootprintInPlace(o, v); }});
   b.push_back({{{"first_touch_during_conversions", "MiB/s"},
                 {"first_touch_slowdown_by_conversions", "x"},
                 {"conversions_during_touch", "calls/s"}},
