@@ -28,7 +28,7 @@ Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
   // the same work on every kernel); by default shared guest_memfd in a
   // default VM where the kernel can mmap it (6.18+), else private.  The
   // anonymous side is always a default VM.
-  BenchResult res{base.mode, base.fill_limit, plan.reps, {}};
+  BenchResult res{base.mode, base.fill_limit, plan.reps, {}, {}};
   if (res.gmem_mode == Mode::kDefault &&
       !CheckModeSupported(caps, Mode::kDefault, Backing::kGuestMemfd).ok())
     res.gmem_mode = Mode::kSwProtected;
@@ -55,6 +55,11 @@ Result<BenchResult> RunBench(const KvmSystem& kvm, const Capabilities& caps,
     if (res.gmem_mode == Mode::kSwProtected && InPlaceConversionSupported(caps))
       configs.push_back(
           {"gmem-inplace", Backing::kGuestMemfd, Mode::kSwProtected, Conversion::kInPlace, false});
+    else
+      res.inplace_unavailable =
+          res.gmem_mode != Mode::kSwProtected
+              ? "the guest_memfd side is a default VM (no private memory)"
+              : "no in-place conversion (KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES)";
     configs.push_back({"anon-4k", Backing::kAnonymous, Mode::kDefault, Conversion::kAuto, true});
     configs.push_back({"anon-thp", Backing::kAnonymous, Mode::kDefault, Conversion::kAuto, false});
     for (const Config& c : configs) {
@@ -133,9 +138,17 @@ std::string FormatBenchMetrics(const BenchResult& r) {
   for (const BenchSize& bs : r.sizes) {
     const std::string prefix = "vmm_first_insn_" + common::MetricSizeTag(bs.ram);
     if (bs.rows.empty()) {
-      for (const char* b : {"gmem", "anon-4k"})
+      for (const char* b : {"gmem", "gmem-inplace", "anon-4k"})
         out += "METRIC " + prefix + "_" + b + " ms n/a " + bs.skipped + "\n";
       continue;
+    }
+    if (!r.inplace_unavailable.empty()) {
+      // Every kernel reports the same metrics: n/a where it lacks the ABI.
+      out += "METRIC " + prefix + "_gmem-inplace ms n/a " + r.inplace_unavailable + "\n";
+      for (const BenchRow& row : bs.rows)
+        if (!IsGmemRow(row))
+          out += "METRIC " + prefix + "_gmem-inplace_vs_" + row.backing + " x n/a " +
+                 r.inplace_unavailable + "\n";
     }
     for (const BenchRow& row : bs.rows) {
       std::snprintf(line, sizeof line, "METRIC %s_%s ms %.3f\n", prefix.c_str(),

@@ -36,6 +36,8 @@ struct BenchResult {
   uint64_t fill_limit;  // 0: all RAM above 4 MiB
   unsigned reps;
   std::vector<BenchSize> sizes;
+  // Why there is no gmem-inplace row (empty: there is one).
+  std::string inplace_unavailable;
 };
 
 // base: from ToRunConfig (payload, timeout, hypercall channel, fill limit,
