@@ -3,7 +3,7 @@
 # gmem_fuzz (selftests/fuzz/) and run it for N seconds in one harness boot.
 #
 #   scripts/fuzz.sh [--kernel BZIMAGE] [--seconds N] [--seeds A-B | --seed S]
-#                   [--threads T] [-- GMEM_FUZZ_OPTION...]
+#                   [--threads T] [--append ARGS] [-- GMEM_FUZZ_OPTION...]
 #
 #   --kernel FILE   kernel to boot (default: the KASAN build if there is one,
 #                   else the debug build, under out/build/)
@@ -11,6 +11,8 @@
 #   --seeds A-B     consecutive seeds, each on fresh VMs for a slice of the
 #                   time (default 1-1000); --seed S runs one seed throughout
 #   --threads T     fuzz threads (default 4; one checker per VM comes on top)
+#   --append ARGS   add ARGS to the guest kernel's command line (repeatable),
+#                   e.g. kvm.gmem_in_place_conversion=1 for in-place conversion
 #   -- ...          passed to gmem_fuzz as is, e.g. --keep-going,
 #                   --no-signals, --skip slot_as1 (gmem_fuzz --help)
 #
@@ -22,7 +24,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-kernel='' seconds=60 seeds=(--seeds 1-1000) threads=4 extra=()
+kernel='' seconds=60 seeds=(--seeds 1-1000) threads=4 extra=() append=() cmdline=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=${2:?--kernel BZIMAGE}; shift ;;
@@ -30,8 +32,9 @@ while [ $# -gt 0 ]; do
 	--seeds) seeds=(--seeds "${2:?--seeds A-B}"); shift ;;
 	--seed) seeds=(--seed "${2:?--seed S}"); shift ;;
 	--threads) threads=${2:?--threads T}; shift ;;
+	--append) append+=(--append "${2:?--append ARGS}") cmdline+=" $2"; shift ;;
 	--) shift; extra=("$@"); break ;;
-	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 	shift
@@ -62,7 +65,7 @@ for a in "${extra[@]}"; do
 		cmd+=" '${a//\'/\'\\\'\'}'"
 	fi
 done
-say "fuzzing $(basename "$kernel") for ${seconds}s: $cmd"
-exec harness/run.sh --kernel "$kernel" --show-output \
+say "fuzzing $(basename "$kernel") for ${seconds}s: $cmd${cmdline:+ (kernel command line +$cmdline)}"
+exec harness/run.sh --kernel "$kernel" --show-output "${append[@]}" \
 	--test-timeout $((seconds + 90)) --timeout $((seconds + 600)) \
 	--bin bazel-bin/selftests/gmem_fuzz --test "fuzz: $cmd"

@@ -50,8 +50,9 @@ args+=(--bin bazel-bin/selftests/gmem_numa_test --test 'gmem_numa_test: GMT_REQU
 if [ $mode = faults ]; then
 	# Every guest_memfd, attribute and memslot operation with each of its
 	# allocations failing in turn; KASAN and kmemleak judge the error paths.
+	# With --in-place, also KVM_SET_MEMORY_ATTRIBUTES2's (which skip without).
 	exec harness/run.sh --kernel "$kernel" --test-timeout 900 --timeout 1200 \
-		--strict-skip bazel-bin/selftests/failinject_test
+		--strict-skip "${in_place[@]}" bazel-bin/selftests/failinject_test
 fi
 
 if [ $mode = modules ]; then

@@ -264,14 +264,17 @@ if want faults; then
 	stage "faults: allocation-failure sweep on the KASAN kernel"
 	log=$logdir/faults.log
 	opt_build failinject_test //selftests:failinject_test
-	"$REPO/scripts/kernel-tests.sh" --faults "$kasan" 2>&1 | tee "$log"
+	# With in-place conversion on, so that KVM_SET_MEMORY_ATTRIBUTES2 is
+	# swept too; nothing else depends on the parameter.
+	"$REPO/scripts/kernel-tests.sh" --in-place --faults "$kasan" 2>&1 | tee "$log"
 	tally "$log"
 fi
 
 if want fuzz; then
 	stage "fuzz: 60 s of gmem_fuzz on the KASAN kernel"
 	log=$logdir/fuzz.log
-	"$REPO/scripts/fuzz.sh" --kernel "$kasan" --seconds 60 2>&1 | tee "$log"
+	"$REPO/scripts/fuzz.sh" --kernel "$kasan" --seconds 60 \
+		--append kvm.gmem_in_place_conversion=1 2>&1 | tee "$log"
 	tally "$log"
 fi
 

@@ -17,18 +17,23 @@
 //  - the kernel reports nothing (KASAN, kmemleak, lockdep, WARN: the
 //    harness reads dmesg).
 // Needs a kernel with CONFIG_FAILSLAB and CONFIG_FAIL_PAGE_ALLOC (the KASAN
-// test kernel); skips by name elsewhere.
+// test kernel); skips by name elsewhere.  The in-place conversion cases
+// (KVM_SET_MEMORY_ATTRIBUTES2, FailInjectInPlace) also need the kernel booted
+// with kvm.gmem_in_place_conversion=1 and skip, by name, without it.
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include "selftests/lib/failnth.h"
 #include "selftests/lib/private_vm.h"
+#include "selftests/lib/signals.h"
 
 namespace gmt {
 namespace {
@@ -50,7 +55,7 @@ class FailInject : public PrivateVmTest {
   int Sweep(const char* name, const std::function<long()>& op,
             const std::function<void(long)>& check, bool allocates = true,
             FailMode mode = FailMode::kOnce) {
-    int points = 0;
+    int points = 0, failed = 0;
     for (int nth = 1; nth <= kMaxNth; nth++) {
       FailNthArm(nth, mode);
       long r = op();
@@ -62,13 +67,14 @@ class FailInject : public PrivateVmTest {
         break;
       }
       points++;
+      if (r != 0) failed++;
       EXPECT_TRUE(r == 0 || r == -ENOMEM)
           << name << " with allocation " << nth << " failing: " << strerror(static_cast<int>(-r));
       check(r);
       if (HasFatalFailure()) break;
     }
-    printf("%-34s %3d allocation(s) failed %s\n", name, points,
-           mode == FailMode::kOnce ? "one at a time" : "from the n-th on");
+    printf("%-34s %3d allocation(s) failed %s, the call failed %d time(s)\n", name, points,
+           mode == FailMode::kOnce ? "one at a time" : "from the n-th on", failed);
     if (allocates) {
       EXPECT_GT(points, 0) << name << ": no allocation could be made to fail";
     }
@@ -365,6 +371,301 @@ TEST_F(FailInject, GuestFaultOnGmemOnlyMemory) {
         EXPECT_EQ(v, 0x88u) << "the host sees the guest's write";
         ASSERT_EQ(fallocate(gmem.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, kSize), 0);
       });
+}
+
+// ---- In-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd ----
+//
+// A conversion checks references and allocates the nodes of the file's tree
+// of private ranges before it changes anything (api.rst 4.142: "changes
+// nothing" on failure).  So after each injected failure every page must be
+// on the side it was, with its data: a shared page still readable by the
+// host with what it held, a private one still SIGBUS for the host and
+// holding what the guest wrote.  Which side a page is on is read through
+// both views, the host's mapping and the guest.
+
+// A second data slot in the fixture's VM, gmem-only: a mappable guest_memfd
+// created shared (INIT_SHARED), mapped at the slot's userspace_addr, holds
+// every page once and says which are private.
+class FailInjectInPlace : public FailInject {
+ protected:
+  static constexpr uint64_t kViewGpa = kGpa + kSize;  // after the fixture's slot
+  static constexpr uint64_t kViewSize = 2 << 20;
+  static constexpr uint32_t kViewSlot = kSlot + 1;
+  static constexpr uint64_t kPrivate = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+
+  void SetUp() override {
+    FailInject::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // Without kvm.gmem_in_place_conversion=1 the capability is 0 (or
+    // unknown) and the ioctl ENOTTY: the faults stage boots without it.
+    long attrs = CheckExtension(vm_->vm(), KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+    if (attrs != static_cast<long>(kPrivate))
+      GTEST_SKIP() << "no in-place conversion: KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES is " << attrs
+                   << ", not KVM_MEMORY_ATTRIBUTE_PRIVATE (boot with "
+                      "kvm.gmem_in_place_conversion=1)";
+    long fd = CreateGuestMemfd(vm_->vm(), kViewSize,
+                               GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED);
+    ASSERT_GE(fd, 0) << strerror(static_cast<int>(-fd));
+    file_.reset(static_cast<int>(fd));
+    view_ = Mapping::Map(kViewSize, PROT_READ | PROT_WRITE, MAP_SHARED, file_.get(), 0);
+    ASSERT_TRUE(view_.valid()) << strerror(errno);
+    Region2 r;
+    r.slot = kViewSlot;
+    r.flags = KVM_MEM_GUEST_MEMFD;
+    r.gpa = kViewGpa;
+    r.size = kViewSize;
+    r.hva = reinterpret_cast<uint64_t>(view_.data());
+    r.gmem_fd = file_.get();
+    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+  }
+
+  static uint64_t P(uint64_t page) { return page * kPage; }
+  static uint32_t Marker(uint64_t page) { return 0x1a7e0000u | static_cast<uint32_t>(page); }
+
+  // KVM_SET_MEMORY_ATTRIBUTES2 on the file: 0 or -errno.
+  long Convert(uint64_t first_page, uint64_t pages, uint64_t attrs) {
+    kvm_memory_attributes2 a = {};
+    a.offset = P(first_page);
+    a.size = P(pages);
+    a.attributes = attrs;
+    return Ioctl(file_.get(), KVM_SET_MEMORY_ATTRIBUTES2, &a);
+  }
+  int PunchView(uint64_t first_page, uint64_t pages) {
+    return fallocate(file_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, P(first_page),
+                     P(pages));
+  }
+
+  // The host's view.  A shared page is readable and holds |want|; reading
+  // one that is not allocated allocates it (zeroed).
+  ::testing::AssertionResult HostShared(uint64_t page, uint32_t want) {
+    int sig = AccessSignal(view_.data() + P(page), false);
+    if (sig != 0)
+      return ::testing::AssertionFailure()
+             << "page " << page << " should be shared, the host's read got signal " << sig;
+    uint32_t v;
+    std::memcpy(&v, view_.data() + P(page), sizeof(v));
+    if (v != want)
+      return ::testing::AssertionFailure() << "page " << page << " is shared but the host reads "
+                                           << std::hex << v << ", want " << want;
+    return ::testing::AssertionSuccess();
+  }
+  ::testing::AssertionResult HostPrivate(uint64_t page) {
+    int sig = AccessSignal(view_.data() + P(page), false);
+    if (sig != SIGBUS)
+      return ::testing::AssertionFailure()
+             << "page " << page << " should be private (SIGBUS), the host's read got "
+             << (sig ? "signal " + std::to_string(sig) : std::string("through"));
+    return ::testing::AssertionSuccess();
+  }
+  void HostWrite(uint64_t page, uint32_t v) { std::memcpy(view_.data() + P(page), &v, sizeof(v)); }
+
+  // The guest's view of the slot.
+  ::testing::AssertionResult GuestSees(uint64_t page, uint32_t want) {
+    auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kViewGpa + P(page))});
+    if (!res.ok)
+      return ::testing::AssertionFailure() << "guest read of page " << page << ": " << res.what;
+    if (res.value != want)
+      return ::testing::AssertionFailure() << "guest reads " << std::hex << res.value
+                                           << " in page " << std::dec << page << ", want "
+                                           << std::hex << want;
+    return ::testing::AssertionSuccess();
+  }
+  ::testing::AssertionResult GuestWrite(uint64_t page, uint32_t v) {
+    auto res = vm_->Command(kOpWrite, {static_cast<uint32_t>(kViewGpa + P(page)), v});
+    if (!res.ok)
+      return ::testing::AssertionFailure() << "guest write of page " << page << ": " << res.what;
+    return ::testing::AssertionSuccess();
+  }
+
+  // Pages [first, first + 2 * pairs): every other one private, so that the
+  // file's tree holds many ranges (several levels of maple nodes) and
+  // stores into it split and rebalance nodes.
+  void Interleave(uint64_t first, uint64_t pairs) {
+    for (uint64_t i = 0; i < pairs; i++) ASSERT_EQ(Convert(first + 2 * i, 1, kPrivate), 0) << i;
+  }
+  void ExpectInterleaved(uint64_t first) {
+    EXPECT_TRUE(HostPrivate(first));
+    EXPECT_TRUE(HostShared(first + 1, 0));
+    ASSERT_EQ(PunchView(first + 1, 1), 0);
+  }
+
+  UniqueFd file_;
+  Mapping view_;
+};
+
+TEST_F(FailInjectInPlace, SharedToPrivate) {
+  // [0, 64) shared: pages the host wrote (allocated and mapped in the host:
+  // the conversion must unmap them, more than one mmu_gather batch), one the
+  // guest wrote (mapped in the guest as shared) and holes.  Page 70, outside
+  // the range, keeps its side and data whatever happens.
+  constexpr uint64_t kPages = 64, kGuestPage = 40, kHole = 20, kOutside = 70;
+  const std::initializer_list<uint64_t> host_pages = {0, 1, 2, 3, 4, 5, 6, 7, 9, 31,
+                                                       48, 49, 50, 51, 52, 63};
+  auto populate = [&] {
+    for (uint64_t p : host_pages) HostWrite(p, Marker(p));
+    ASSERT_TRUE(GuestWrite(kGuestPage, Marker(kGuestPage)));
+  };
+  ASSERT_NO_FATAL_FAILURE(populate());
+  HostWrite(kOutside, Marker(kOutside));
+  for (FailMode mode : kBothModes) Sweep(
+      "KVM_SET_MEMORY_ATTRIBUTES2 (to private)", [&] { return Convert(0, kPages, kPrivate); },
+      [&](long res) {
+        if (res == 0) {
+          for (uint64_t p : host_pages) EXPECT_TRUE(HostPrivate(p));
+          EXPECT_TRUE(HostPrivate(kGuestPage));
+          EXPECT_TRUE(HostPrivate(kHole));
+          // A SW-protected VM keeps its mappings and the contents.
+          EXPECT_TRUE(GuestSees(0, Marker(0))) << "contents are kept";
+          EXPECT_TRUE(GuestSees(kGuestPage, Marker(kGuestPage)));
+        } else {
+          // Unmapped from the host maybe, but still shared, with its data.
+          for (uint64_t p : host_pages) EXPECT_TRUE(HostShared(p, Marker(p)));
+          EXPECT_TRUE(HostShared(kGuestPage, Marker(kGuestPage)));
+          EXPECT_TRUE(HostShared(kHole, 0));
+          EXPECT_TRUE(GuestSees(0, Marker(0)));
+          EXPECT_TRUE(GuestSees(kGuestPage, Marker(kGuestPage)));
+        }
+        EXPECT_TRUE(HostShared(kOutside, Marker(kOutside)));
+        // Back to the start: all shared, the same pages allocated.
+        ASSERT_EQ(Convert(0, kPages, 0), 0);
+        ASSERT_EQ(PunchView(0, kPages), 0);
+        populate();
+      },
+      /*allocates=*/true, mode);
+}
+
+TEST_F(FailInjectInPlace, PrivateToShared) {
+  // [0, 64) private, with pages the guest wrote (allocated, prepared and
+  // mapped in the guest as private) and holes; page 70 outside is shared.
+  constexpr uint64_t kPages = 64, kHole = 20, kOutside = 70;
+  const std::initializer_list<uint64_t> guest_pages = {0, 1, 2, 7, 9, 31, 48, 52, 63};
+  auto populate = [&] {
+    for (uint64_t p : guest_pages) ASSERT_TRUE(GuestWrite(p, Marker(p)));
+  };
+  ASSERT_EQ(Convert(0, kPages, kPrivate), 0);
+  ASSERT_NO_FATAL_FAILURE(populate());
+  HostWrite(kOutside, Marker(kOutside));
+  for (FailMode mode : kBothModes) Sweep(
+      "KVM_SET_MEMORY_ATTRIBUTES2 (to shared)", [&] { return Convert(0, kPages, 0); },
+      [&](long res) {
+        if (res == 0) {
+          for (uint64_t p : guest_pages)
+            EXPECT_TRUE(HostShared(p, Marker(p))) << "what the guest wrote, shared now";
+          EXPECT_TRUE(HostShared(kHole, 0));
+          EXPECT_TRUE(GuestSees(0, Marker(0)));
+        } else {
+          for (uint64_t p : guest_pages) {
+            EXPECT_TRUE(HostPrivate(p));
+            EXPECT_TRUE(GuestSees(p, Marker(p))) << "a private page keeps its data";
+          }
+          EXPECT_TRUE(HostPrivate(kHole));
+        }
+        EXPECT_TRUE(HostShared(kOutside, Marker(kOutside)));
+        ASSERT_EQ(Convert(0, kPages, kPrivate), 0);
+        ASSERT_EQ(PunchView(0, kPages), 0);
+        populate();
+      },
+      /*allocates=*/true, mode);
+}
+
+TEST_F(FailInjectInPlace, SplitPrivateRange) {
+  // One private range [0, 64) in a tree that holds 128 more (every other
+  // page of [128, 384)); [16, 32) becomes shared, so the tree must split
+  // the range in three.  The guest's data in and around the middle part.
+  constexpr uint64_t kPages = 64, kFirst = 16, kLen = 16, kMiddle = 20;
+  const std::initializer_list<uint64_t> kept = {8, 15, 32, 40, 63};
+  ASSERT_NO_FATAL_FAILURE(Interleave(128, 128));
+  ASSERT_EQ(Convert(0, kPages, kPrivate), 0);
+  auto populate = [&] {
+    for (uint64_t p : kept) ASSERT_TRUE(GuestWrite(p, Marker(p)));
+    ASSERT_TRUE(GuestWrite(kMiddle, Marker(kMiddle)));
+  };
+  ASSERT_NO_FATAL_FAILURE(populate());
+  for (FailMode mode : kBothModes) Sweep(
+      "KVM_SET_MEMORY_ATTRIBUTES2 (split)", [&] { return Convert(kFirst, kLen, 0); },
+      [&](long res) {
+        if (res == 0) {
+          EXPECT_TRUE(HostShared(kMiddle, Marker(kMiddle)));
+          EXPECT_TRUE(HostShared(kFirst, 0));
+          EXPECT_TRUE(HostShared(kFirst + kLen - 1, 0));
+          EXPECT_TRUE(GuestSees(kMiddle, Marker(kMiddle)));
+        } else {
+          EXPECT_TRUE(HostPrivate(kMiddle));
+          EXPECT_TRUE(HostPrivate(kFirst));
+          EXPECT_TRUE(HostPrivate(kFirst + kLen - 1));
+          EXPECT_TRUE(GuestSees(kMiddle, Marker(kMiddle)));
+        }
+        // Either way the rest of the range stays private, with its data.
+        for (uint64_t p : kept) {
+          EXPECT_TRUE(HostPrivate(p));
+          EXPECT_TRUE(GuestSees(p, Marker(p)));
+        }
+        ASSERT_NO_FATAL_FAILURE(ExpectInterleaved(128));
+        ASSERT_NO_FATAL_FAILURE(ExpectInterleaved(382));
+        // Merge the middle back (one range again) and start it over.
+        ASSERT_EQ(Convert(kFirst, kLen, kPrivate), 0);
+        ASSERT_EQ(PunchView(kFirst, kLen), 0);
+        ASSERT_TRUE(GuestWrite(kMiddle, Marker(kMiddle)));
+      },
+      /*allocates=*/true, mode);
+}
+
+TEST_F(FailInjectInPlace, MergeManyRanges) {
+  // Every other page of [0, 256) private: converting all of it to private
+  // merges 128 ranges into one (a store that spans several tree nodes),
+  // converting it to shared drops them all.  Both directions, each swept.
+  constexpr uint64_t kPairs = 128, kPages = 2 * kPairs;
+  const std::initializer_list<uint64_t> probes = {0, 1, 64, 65, 254, 255};
+  auto interleave = [&] {
+    ASSERT_NO_FATAL_FAILURE(Interleave(0, kPairs));
+    for (uint64_t p : probes) {
+      if (p % 2)
+        HostWrite(p, Marker(p));
+      else
+        ASSERT_TRUE(GuestWrite(p, Marker(p)));
+    }
+  };
+  auto expect_interleaved = [&] {
+    for (uint64_t p : probes) {
+      if (p % 2) {
+        EXPECT_TRUE(HostShared(p, Marker(p)));
+      } else {
+        EXPECT_TRUE(HostPrivate(p));
+        EXPECT_TRUE(GuestSees(p, Marker(p)));
+      }
+    }
+  };
+  auto reset = [&] {
+    ASSERT_EQ(Convert(0, kPages, 0), 0);
+    ASSERT_EQ(PunchView(0, kPages), 0);
+  };
+  ASSERT_NO_FATAL_FAILURE(interleave());
+  for (FailMode mode : kBothModes) Sweep(
+      "KVM_SET_MEMORY_ATTRIBUTES2 (merge)", [&] { return Convert(0, kPages, kPrivate); },
+      [&](long res) {
+        if (res == 0) {
+          for (uint64_t p : probes) EXPECT_TRUE(HostPrivate(p));
+          EXPECT_TRUE(GuestSees(0, Marker(0))) << "a private page made private keeps its data";
+          EXPECT_TRUE(GuestSees(1, Marker(1))) << "a shared page made private keeps its data";
+        } else {
+          expect_interleaved();
+        }
+        ASSERT_NO_FATAL_FAILURE(reset());
+        ASSERT_NO_FATAL_FAILURE(interleave());
+      },
+      /*allocates=*/true, mode);
+  for (FailMode mode : kBothModes) Sweep(
+      "KVM_SET_MEMORY_ATTRIBUTES2 (drop)", [&] { return Convert(0, kPages, 0); },
+      [&](long res) {
+        if (res == 0) {
+          for (uint64_t p : probes) EXPECT_TRUE(HostShared(p, Marker(p)));
+        } else {
+          expect_interleaved();
+        }
+        ASSERT_NO_FATAL_FAILURE(reset());
+        ASSERT_NO_FATAL_FAILURE(interleave());
+      },
+      /*allocates=*/true, mode);
 }
 
 }  // namespace

@@ -359,6 +359,9 @@ int Main(int argc, char** argv) {
   env.hwpoison = why.empty();
   if (!env.hwpoison)
     std::printf("gmem_fuzz: no memory failure injection (%s): not poisoning\n", why.c_str());
+  std::printf("gmem_fuzz: in-place conversion %s\n",
+              env.gmem_attributes ? "on: KVM_SET_MEMORY_ATTRIBUTES2 converts guest_memfds"
+                                  : "off: KVM_SET_MEMORY_ATTRIBUTES2 must fail with ENOTTY");
   if (!env.prefault_cap) {
     std::printf("gmem_fuzz: no KVM_CAP_PRE_FAULT_MEMORY: not pre-faulting\n");
     opts.skip.insert({"prefault", "prefault_bad", "chk_prefault"});

@@ -186,6 +186,10 @@ void ApplyRegion(const RegionCall& c, Memslots& m) {
 Expect ExpectCreateGmem(const Env& env, const GmemCall& c) {
   Expect e;
   if (c.flags & ~env.gmem_flags) e.Add(EINVAL, "flag not in KVM_CAP_GUEST_MEMFD_FLAGS");
+  // Shared memory of a VM with private memory (every VM here) lives only in
+  // a mappable file (api.rst 4.140, with in-place conversion).
+  if ((c.flags & GUEST_MEMFD_FLAG_INIT_SHARED) && !(c.flags & GUEST_MEMFD_FLAG_MMAP))
+    e.Add(EINVAL, "INIT_SHARED without MMAP in a VM with private memory");
   // The size is a positive loff_t, in whole pages.
   if (c.size == 0 || !Aligned(c.size) || c.size > static_cast<uint64_t>(LLONG_MAX))
     e.Add(EINVAL, "size zero, unaligned or negative as loff_t");
@@ -240,6 +244,96 @@ Expect ExpectFallocate(const FallocCall& c, uint64_t gmem_size, bool signalled) 
   // guest_memfd does the same); only when one actually arrived.
   if (signalled) e.Add(EINTR, "allocation interrupted by a signal");
   return e;
+}
+
+// ---- in-place conversion -----------------------------------------------
+
+Expect ExpectAttributes2(const Env& env, const Attr2Call& c) {
+  Expect e;
+  // A guest_memfd ioctl: the VM has no ioctl of that number (its
+  // KVM_SET_MEMORY_ATTRIBUTES takes a smaller struct).
+  if (c.on_vm) {
+    e.Add(ENOTTY, "KVM_SET_MEMORY_ATTRIBUTES2 on a VM fd");
+    return e;
+  }
+  // Without kvm.gmem_in_place_conversion guest_memfd has no ioctls at all,
+  // whatever the argument (the capability is 0 then).
+  if (!env.gmem_attributes) {
+    e.Add(ENOTTY, "no in-place conversion (KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 0)");
+    return e;
+  }
+  if (c.bad_arg) {
+    e.Add(EFAULT, "the argument cannot be read");
+    return e;
+  }
+  // -- The arguments, and the file's kind: EINVAL only. --
+  if (c.flags) e.Add(EINVAL, "flags non-zero");
+  if (c.reserved) e.Add(EINVAL, "reserved non-zero");
+  if (c.attrs & ~env.gmem_attributes)
+    e.Add(EINVAL, "attribute not in KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES");
+  // Every VM of the fuzzer has private memory; the file must be mappable.
+  if (!(c.gmem_flags & GUEST_MEMFD_FLAG_MMAP)) e.Add(EINVAL, "guest_memfd without MMAP");
+  if (c.size == 0 || !Aligned(c.offset) || !Aligned(c.size))
+    e.Add(EINVAL, "size zero, or offset or size not page aligned");
+  // Written so that nothing wraps: offset + size past the end, or wrapping.
+  if (c.offset > c.gmem_size || c.size > c.gmem_size - c.offset)
+    e.Add(EINVAL, "range not within the file");
+  if (!e.ok.empty()) return e;
+  e.Add(0, c.attrs ? "convert to private" : "convert to shared");
+  // The file's record of private ranges may need memory.
+  AllowNoMemory(e);
+  // Making memory private fails if a page of the range is referenced
+  // outside guest_memfd.  LENIENT: other threads' host accesses, guest
+  // faults and vmsplice()s take such references at any moment, and the ABI
+  // calls a transient one a reason to fail too.  Making memory shared
+  // checks no references: never EAGAIN.  The reference is reported in
+  // error_offset, which a read-only argument makes EFAULT instead.
+  if (c.attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) {
+    if (c.readonly_arg)
+      e.Add(EFAULT, "a page is referenced, and error_offset cannot be written");
+    else
+      e.Add(EAGAIN, "a page of the range is referenced outside guest_memfd");
+  }
+  // Never EINTR, signal or not: neither the invalidate_lock nor the wait
+  // for per-CPU page batches is interruptible, and the ABI names no EINTR.
+  return e;
+}
+
+std::string CheckAttributes2(const Attr2Call& c, int err, uint64_t error_offset) {
+  if (err != EAGAIN) return "";
+  // The offset of the page that is referenced: a page of the range.
+  if (!Aligned(error_offset) || error_offset < c.offset || error_offset - c.offset >= c.size)
+    return "EAGAIN with error_offset " + Hex(error_offset) + ", not a page of [" + Hex(c.offset) +
+           ", " + Hex(c.offset + c.size) + ")";
+  return "";
+}
+
+Expect ExpectHostAccess(const Env& env, uint64_t gmem_flags, bool proc_mem) {
+  Expect e;
+  // How the call reports a page it cannot reach.
+  const int refused = proc_mem ? EIO : EFAULT;
+  if (env.gmem_attributes) {
+    // LENIENT: other threads convert the file's pages at any moment.
+    e.Add(ErrSet{0, refused}, "shared or private, as the file holds the page now");
+  } else if (gmem_flags & GUEST_MEMFD_FLAG_INIT_SHARED) {
+    // Only VMs without private memory have such files then; none here.
+    e.Add(0, "INIT_SHARED without in-place conversion: shared for good");
+  } else {
+    // The memory of a VM with private memory cannot be converted: the
+    // host never reaches it (SIGBUS: EFAULT for a system call).
+    e.Add(refused, "no in-place conversion: a SW-protected VM's guest_memfd is private for good");
+  }
+  // pipe buffers, page arrays, the other file's page.
+  AllowNoMemory(e);
+  return e;
+}
+
+bool HostAccessMayBeShort(const Env& env) {
+  // LENIENT with in-place conversion: a conversion to private can unmap the
+  // page in the middle of the copy (an interrupted rep movs), which then
+  // stops at SIGBUS.  Without it nothing unmaps a page that the host can
+  // reach, so an access within one page copies all of it or nothing.
+  return env.gmem_attributes != 0;
 }
 
 // ---- attributes, pre-fault ---------------------------------------------

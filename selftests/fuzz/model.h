@@ -24,6 +24,10 @@ struct Env {
   long max_vcpu_id = 4096;              // KVM_CAP_MAX_VCPU_ID
   long user_memslots = 32764;           // KVM_CAP_NR_MEMSLOTS
   bool hwpoison = false;                // memory failure can be injected (lib/hwpoison.h)
+  // KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES of a SW-protected VM: what
+  // KVM_SET_MEMORY_ATTRIBUTES2 accepts on its guest_memfds.  Non-zero
+  // (KVM_MEMORY_ATTRIBUTE_PRIVATE) only with kvm.gmem_in_place_conversion=1.
+  uint64_t gmem_attributes = 0;
 };
 
 // The legal outcomes of one call, and the rules that decided them.
@@ -116,6 +120,32 @@ struct PoisonedPages {
 // Writing a pfn to /sys/kernel/debug/hwpoison/corrupt-pfn, for a page that
 // a guest_memfd holds.
 Expect ExpectInjection();
+
+// ---- in-place conversion -----------------------------------------------
+
+// KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (api.rst 4.142).
+struct Attr2Call {
+  uint64_t offset = 0, size = 0, attrs = 0, flags = 0;
+  bool reserved = false;                   // a non-zero reserved[] word
+  bool bad_arg = false;                    // the argument's address cannot be read
+  bool readonly_arg = false;               // the argument can be read, not written
+  bool on_vm = false;                      // issued on the VM fd instead of the guest_memfd
+  uint64_t gmem_flags = 0, gmem_size = 0;  // of the guest_memfd
+};
+Expect ExpectAttributes2(const Env& env, const Attr2Call& c);
+// What the call that ended in |err| did wrong with error_offset (as it is
+// in the argument afterwards); empty if nothing.
+std::string CheckAttributes2(const Attr2Call& c, int err, uint64_t error_offset);
+
+// A system call that reads or writes guest_memfd memory through the host's
+// mapping of a file with |gmem_flags| (pwrite() from it, pread() into it,
+// vmsplice(), or, |proc_mem|, pread() of /proc/self/mem there): a page that
+// the file holds as private faults with SIGBUS, which a system call reports
+// as EFAULT (/proc/self/mem, whose get_user_pages() fails: EIO).
+Expect ExpectHostAccess(const Env& env, uint64_t gmem_flags, bool proc_mem = false);
+// Whether such an access within one page may copy part of what it was
+// asked for (a short count) instead of all or nothing.
+bool HostAccessMayBeShort(const Env& env);
 
 // ---- attributes, pre-fault ---------------------------------------------
 

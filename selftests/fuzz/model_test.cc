@@ -231,6 +231,127 @@ TEST(Model, BackedPreFaultAndPoison) {
   EXPECT_NE(CheckBackedPreFault(c, 0x104000, 0, 0, false, &p), "");
 }
 
+// KVM_SET_MEMORY_ATTRIBUTES2 on a mappable file of 16 pages.
+Attr2Call Convert(uint64_t offset, uint64_t size, uint64_t attrs) {
+  Attr2Call c;
+  c.offset = offset;
+  c.size = size;
+  c.attrs = attrs;
+  c.gmem_flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+  c.gmem_size = 16 * kPage;
+  return c;
+}
+
+Env InPlaceEnv() {
+  Env env;
+  env.gmem_attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+  return env;
+}
+
+TEST(Model, InitSharedNeedsMmapInVmsWithPrivateMemory) {
+  Env env = InPlaceEnv();
+  env.gmem_flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+  GmemCall c{16 * kPage, GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED, false};
+  EXPECT_EQ(ExpectCreateGmem(env, c).ok.ToString(), "{0,ENOMEM}");
+  c.flags = GUEST_MEMFD_FLAG_INIT_SHARED;
+  EXPECT_EQ(ExpectCreateGmem(env, c).ok.ToString(), "{EINVAL}");
+  // Without in-place conversion the capability lacks INIT_SHARED.
+  env.gmem_flags = GUEST_MEMFD_FLAG_MMAP;
+  c.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+  EXPECT_EQ(ExpectCreateGmem(env, c).ok.ToString(), "{EINVAL}");
+}
+
+TEST(Model, Attributes2WithoutInPlaceConversionIsEnotty) {
+  // The parameter off: guest_memfd has no ioctls, whatever the argument.
+  const Env off;
+  EXPECT_EQ(ExpectAttributes2(off, Convert(0, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE)).ok.ToString(),
+            "{ENOTTY}");
+  Attr2Call c = Convert(1, 0, 1ULL << 60);
+  c.flags = 1;
+  c.bad_arg = true;
+  EXPECT_EQ(ExpectAttributes2(off, c).ok.ToString(), "{ENOTTY}");
+  // On the VM fd it is no ioctl either way.
+  c = Convert(0, kPage, 0);
+  c.on_vm = true;
+  EXPECT_EQ(ExpectAttributes2(InPlaceEnv(), c).ok.ToString(), "{ENOTTY}");
+}
+
+TEST(Model, Attributes2ArgumentErrors) {
+  const Env env = InPlaceEnv();
+  auto errs = [&](const Attr2Call& c) { return ExpectAttributes2(env, c).ok.ToString(); };
+  Attr2Call c = Convert(0, kPage, 0);
+  c.bad_arg = true;
+  c.flags = 1;  // never read
+  EXPECT_EQ(errs(c), "{EFAULT}");
+  c = Convert(0, kPage, 0);
+  c.flags = 1ULL << 63;
+  EXPECT_EQ(errs(c), "{EINVAL}");
+  c = Convert(0, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+  c.reserved = true;
+  EXPECT_EQ(errs(c), "{EINVAL}");
+  EXPECT_EQ(errs(Convert(0, kPage, 1)), "{EINVAL}") << "unknown attribute";
+  EXPECT_EQ(errs(Convert(0, 0, 0)), "{EINVAL}") << "size zero";
+  EXPECT_EQ(errs(Convert(0x800, kPage, 0)), "{EINVAL}") << "offset unaligned";
+  EXPECT_EQ(errs(Convert(0, kPage + 1, 0)), "{EINVAL}") << "size unaligned";
+  EXPECT_EQ(errs(Convert(16 * kPage, kPage, 0)), "{EINVAL}") << "starts at the end";
+  EXPECT_EQ(errs(Convert(15 * kPage, 2 * kPage, 0)), "{EINVAL}") << "ends past the end";
+  EXPECT_EQ(errs(Convert(~0ULL - kPage + 1, 2 * kPage, 0)), "{EINVAL}") << "wraps";
+  EXPECT_EQ(errs(Convert(kPage, ~0ULL - kPage + 1, 0)), "{EINVAL}") << "offset + size wraps";
+  c = Convert(0, kPage, 0);
+  c.gmem_flags = 0;
+  EXPECT_EQ(errs(c), "{EINVAL}") << "a file that cannot be mapped";
+  // With in-place conversion off in the VM's eyes, any attribute is unknown.
+  Env none;
+  none.gmem_attributes = 0;
+  EXPECT_EQ(ExpectAttributes2(none, Convert(0, kPage, 0)).ok.ToString(), "{ENOTTY}");
+}
+
+TEST(Model, Attributes2ValidCalls) {
+  const Env env = InPlaceEnv();
+  // The whole file, either way.  Only making memory private checks
+  // references (EAGAIN); neither ever fails with EINTR.
+  EXPECT_EQ(ExpectAttributes2(env, Convert(0, 16 * kPage, 0)).ok.ToString(), "{0,ENOMEM}");
+  Attr2Call c = Convert(15 * kPage, kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+  EXPECT_EQ(ExpectAttributes2(env, c).ok.ToString(), "{0,EAGAIN,ENOMEM}");
+  // error_offset cannot be written: EFAULT takes EAGAIN's place.
+  c.readonly_arg = true;
+  EXPECT_EQ(ExpectAttributes2(env, c).ok.ToString(), "{0,ENOMEM,EFAULT}");
+  // Making memory shared never writes it.
+  c.attrs = 0;
+  EXPECT_EQ(ExpectAttributes2(env, c).ok.ToString(), "{0,ENOMEM}");
+}
+
+TEST(Model, Attributes2ErrorOffsetNamesAPageOfTheRange) {
+  const Attr2Call c = Convert(4 * kPage, 3 * kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+  EXPECT_EQ(CheckAttributes2(c, EAGAIN, 4 * kPage), "");
+  EXPECT_EQ(CheckAttributes2(c, EAGAIN, 6 * kPage), "");
+  EXPECT_NE(CheckAttributes2(c, EAGAIN, 7 * kPage), "");
+  EXPECT_NE(CheckAttributes2(c, EAGAIN, 3 * kPage), "");
+  EXPECT_NE(CheckAttributes2(c, EAGAIN, 5 * kPage + 8), "");
+  EXPECT_NE(CheckAttributes2(c, EAGAIN, ~0ULL), "") << "left as it was";
+  // Only EAGAIN reports an offset.
+  EXPECT_EQ(CheckAttributes2(c, 0, ~0ULL), "");
+  EXPECT_EQ(CheckAttributes2(c, ENOMEM, ~0ULL), "");
+}
+
+TEST(Model, HostAccessToGuestMemfdMemory) {
+  // Without in-place conversion a SW-protected VM's mappable file is
+  // private for good: the host never gets through.
+  EXPECT_EQ(ExpectHostAccess(Env{}, GUEST_MEMFD_FLAG_MMAP).ok.ToString(), "{ENOMEM,EFAULT}");
+  // With it, pages change sides under the access.
+  EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), GUEST_MEMFD_FLAG_MMAP).ok.ToString(),
+            "{0,ENOMEM,EFAULT}");
+  EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)
+                .ok.ToString(),
+            "{0,ENOMEM,EFAULT}");
+  EXPECT_FALSE(HostAccessMayBeShort(Env{}));
+  EXPECT_TRUE(HostAccessMayBeShort(InPlaceEnv()));
+  // /proc/self/mem reports a page it cannot reach as EIO.
+  EXPECT_EQ(ExpectHostAccess(Env{}, GUEST_MEMFD_FLAG_MMAP, true).ok.ToString(), "{EIO,ENOMEM}");
+  EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), GUEST_MEMFD_FLAG_MMAP, true).ok.ToString(),
+            "{0,EIO,ENOMEM}");
+}
+
 TEST(Model, InjectionOnAGuestMemfdPage) {
   EXPECT_EQ(ExpectInjection().ok.ToString(), "{0,EBUSY}");
 }

@@ -3,12 +3,17 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstring>
+#include <iterator>
 
 namespace fuzz {
 namespace {
@@ -39,14 +44,18 @@ constexpr unsigned kWeights[] = {
     3,   // kVcpuCreate
     3,   // kVcpuClose
     1,   // kVmClose
+    16,  // kGmemAttr2
+    4,   // kGmemAttr2Bad
+    8,   // kGmemHost
 };
 static_assert(sizeof(kWeights) / sizeof(kWeights[0]) == static_cast<size_t>(OpKind::kCount));
 
 constexpr const char* kNames[] = {
-    "gmem_create", "gmem_close",  "falloc_alloc", "falloc_punch", "falloc_bad", "slot_gmem",
-    "slot_plain",  "slot_delete", "slot_move",    "slot_flags",   "slot_bad",   "slot_v1",
-    "slot_as1",    "attr",        "attr_far",     "attr_bad",     "prefault",   "prefault_bad",
-    "guest",       "vcpu_create", "vcpu_close",   "vm_close",
+    "gmem_create", "gmem_close", "falloc_alloc", "falloc_punch",   "falloc_bad",
+    "slot_gmem",   "slot_plain", "slot_delete",  "slot_move",      "slot_flags",
+    "slot_bad",    "slot_v1",    "slot_as1",     "attr",           "attr_far",
+    "attr_bad",    "prefault",   "prefault_bad", "guest",          "vcpu_create",
+    "vcpu_close",  "vm_close",   "gmem_attr2",   "gmem_attr2_bad", "gmem_host",
 };
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
 
@@ -308,6 +317,105 @@ void DrawGuest(Rng& r, Op& op) {
   op.cmd.addr = static_cast<uint32_t>(kWindowGpa + 4 * r.Below(Pages(kWindowPages) / 4));
   op.cmd.value = static_cast<uint32_t>(r.Next());
   op.policy = r.OneIn(2) ? FaultPolicy::kConvert : FaultPolicy::kAbandon;
+  // One in eight within slot 2 as a new VM has it: with in-place
+  // conversion, memory of a mappable file whose pages change sides.
+  if (r.OneIn(8))
+    op.cmd.addr = static_cast<uint32_t>(kSlot2Gpa + 4 * r.Below(Pages(kPopulatedPages) / 4));
+}
+
+// In-place conversion.  The guest_memfd an op names: mostly one of those
+// that new VMs get mappable with in-place conversion, else any.
+unsigned DrawMappableGmem(Rng& r) {
+  return r.OneIn(4) ? static_cast<unsigned>(r.Below(kGmemsPerVm))
+                    : r.Pick<unsigned>({kSharedGmem, kPrivateGmem});
+}
+
+// A conversion; the executed op fits the range into the file it finds.
+void DrawAttr2(Rng& r, Op& op) {
+  op.gmem = DrawMappableGmem(r);
+  op.offset = DrawGmemOffset(r);
+  op.size = Pages(r.OneIn(4) ? r.Range(17, 512) : r.Range(1, 16));
+  op.attrs = r.OneIn(2) ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+}
+
+// gmem_attr2_bad's invalid calls, by op.variant.
+enum Attr2Bad : unsigned {
+  kBadFlags,
+  kBadReserved,
+  kBadAttribute,
+  kBadSizeZero,
+  kBadOffsetUnaligned,
+  kBadSizeUnaligned,
+  kBadPastEnd,  // resolved against the file's size when executed
+  kBadWraps,
+  kBadHugeSize,
+  kBadPointer,  // the argument at an address that cannot be read
+  kBadOnVm,     // issued on the VM fd
+  kNumAttr2Bad
+};
+constexpr const char* kAttr2BadNames[] = {
+    "flags",        "reserved", "attribute", "size-zero",   "offset-unaligned", "size-unaligned",
+    "past-the-end", "wraps",    "huge-size", "bad-pointer", "on-vm-fd"};
+static_assert(std::size(kAttr2BadNames) == kNumAttr2Bad);
+
+void DrawBadAttr2(Rng& r, Op& op) {
+  DrawAttr2(r, op);
+  op.variant = static_cast<unsigned>(r.Below(kNumAttr2Bad));
+  op.mode = static_cast<int>(r.Below(64));  // which reserved word, bad pointer, end
+  switch (op.variant) {
+    case kBadFlags:
+      op.aflags = 1ULL << r.Below(64);
+      break;
+    case kBadReserved:
+      op.pads = true;
+      break;
+    case kBadAttribute: {
+      unsigned bit = static_cast<unsigned>(r.Below(63));
+      op.attrs = (1ULL << (bit >= 3 ? bit + 1 : bit)) | (r.OneIn(2) ? op.attrs : 0);
+      break;
+    }
+    case kBadSizeZero:
+      op.size = 0;
+      break;
+    case kBadOffsetUnaligned:
+      op.offset += r.Range(1, kPage - 1);
+      break;
+    case kBadSizeUnaligned:
+      op.size += r.Range(1, kPage - 1);
+      break;
+    case kBadPastEnd:
+      op.size = Pages(r.Range(2, 4));
+      break;
+    case kBadWraps:
+      op.offset = ~0ULL - kPage + 1;
+      op.size = Pages(2);
+      break;
+    case kBadHugeSize:
+      op.offset = Pages(r.Range(1, 8));
+      op.size = ~0ULL - kPage + 1;
+      break;
+    default:
+      break;
+  }
+}
+
+// gmem_host's accesses through the host's mapping of a guest_memfd, by
+// op.variant.
+enum HostAccess : unsigned {
+  kHostRead,         // pwrite() from the mapping: the kernel reads it
+  kHostWrite,        // pread() into the mapping: the kernel writes it
+  kHostGup,          // pread() of /proc/self/mem: get_user_pages() references
+  kHostSplice,       // vmsplice() the page into a pipe, then make it private
+  kHostSpliceRoArg,  // the same, with the conversion's argument read-only
+  kNumHostAccess
+};
+constexpr const char* kHostAccessNames[] = {"read", "write", "gup", "splice", "splice-ro-arg"};
+static_assert(std::size(kHostAccessNames) == kNumHostAccess);
+
+void DrawGmemHost(Rng& r, Op& op) {
+  op.gmem = DrawMappableGmem(r);
+  op.offset = Pages(r.OneIn(2) ? r.Below(64) : r.Below(1024));
+  op.variant = static_cast<unsigned>(r.Below(kNumHostAccess));
 }
 
 // ---- executing ---------------------------------------------------------
@@ -550,6 +658,161 @@ void PreFaultOp(ThreadCtx& ctx, const Op& op) {
   ctx.End(ErrName(err));
 }
 
+// Addresses no argument can be read from.
+const void* const kBadArgs[] = {nullptr, reinterpret_cast<const void*>(kKernelHva)};
+
+// One KVM_SET_MEMORY_ATTRIBUTES2 on |fd| (the guest_memfd, or the VM for
+// c.on_vm), checked with its error_offset.  |word| picks the reserved word
+// or bad address the call names.  Returns 0 or the errno.
+int SetAttributes2(ThreadCtx& ctx, int fd, const Attr2Call& c, unsigned word) {
+  kvm_memory_attributes2 a = {};
+  a.offset = c.offset;
+  a.size = c.size;
+  a.attributes = c.attrs;
+  a.flags = c.flags;
+  a.error_offset = ~0ULL;  // the kernel writes it only for EAGAIN
+  if (c.reserved) a.reserved[word % std::size(a.reserved)] = 1;
+  const void* arg = &a;
+  gmt::Mapping ro;
+  if (c.bad_arg) {
+    arg = kBadArgs[word % std::size(kBadArgs)];
+  } else if (c.readonly_arg) {
+    ro = gmt::Mapping::Map(kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ro.valid()) std::memcpy(ro.data(), &a, sizeof(a));
+    if (!ro.valid() || mprotect(ro.data(), kPage, PROT_READ) != 0) {
+      ctx.Trace("no read-only argument: " + ErrName(errno));
+      return ENOMEM;
+    }
+    arg = ro.data();
+  }
+  SignalWindow w(ctx.timer, ctx.TakeNoise(), microseconds(0));
+  int err = Errno(gmt::Ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, arg));
+  w.Close();
+  if (c.readonly_arg) std::memcpy(&a, ro.data(), sizeof(a));
+  if (!ctx.Check("KVM_SET_MEMORY_ATTRIBUTES2", err, ExpectAttributes2(ctx.env(), c))) return err;
+  if (err == EAGAIN) ctx.Trace("error_offset " + Hex(a.error_offset));
+  std::string bad = CheckAttributes2(c, err, a.error_offset);
+  if (!bad.empty())
+    ctx.Fail("KVM_SET_MEMORY_ATTRIBUTES2", "error_offset: a page of the range", bad,
+             "EAGAIN reports the offset of the page that is referenced outside guest_memfd");
+  return err;
+}
+
+void Attr2Op(ThreadCtx& ctx, const Op& op) {
+  auto vm = ctx.world().Vm(op.vm);
+  auto g = Entry(*vm, vm->gmems, op.gmem);
+  gmt::UniqueFd fd = g ? g->fd.Dup() : gmt::UniqueFd();
+  if (!fd.valid()) return ctx.End("skip:no-gmem");
+  Attr2Call c;
+  c.offset = op.offset;
+  c.size = op.size;
+  c.attrs = op.attrs;
+  c.flags = op.aflags;
+  c.reserved = op.pads;
+  c.gmem_flags = g->flags;
+  c.gmem_size = g->size;
+  if (op.kind == OpKind::kGmemAttr2) {
+    // Valid: within the file.
+    c.offset = Pages((c.offset / kPage) % (g->size / kPage));
+    c.size = std::min(c.size, g->size - c.offset);
+  } else if (op.variant == kBadPastEnd) {
+    // At the end, or one page before it with more than one page.
+    c.offset = g->size - Pages(static_cast<unsigned>(op.mode) % 2);
+  } else if (op.variant == kBadPointer) {
+    c.bad_arg = true;
+  } else if (op.variant == kBadOnVm) {
+    c.on_vm = true;
+  }
+  ctx.Trace("g#" + std::to_string(g->id) + " size " + Hex(g->size) + " flags " + Hex(g->flags) +
+            ": off " + Hex(c.offset) + " size " + Hex(c.size));
+  gmt::UniqueFd vmfd;
+  if (c.on_vm) {
+    vmfd = vm->fd.Dup();
+    if (!vmfd.valid()) return ctx.End("skip:vm-closed");
+  }
+  int err = SetAttributes2(ctx, c.on_vm ? vmfd.get() : fd.get(), c, static_cast<unsigned>(op.mode));
+  ctx.End(ErrName(err));
+}
+
+// The host touches a page of a mappable guest_memfd through system calls
+// (a page the file holds as private is SIGBUS, which they see as EFAULT),
+// while other threads convert, punch, fault and bind it.  The splice
+// variants hold a reference to the page in a pipe and make the page
+// private meanwhile: EAGAIN, with the page's offset, unless a punched hole
+// took the page out of the file first.
+void GmemHostOp(ThreadCtx& ctx, const Op& op) {
+  auto vm = ctx.world().Vm(op.vm);
+  auto g = Entry(*vm, vm->gmems, op.gmem);
+  if (!g) return ctx.End("skip:no-gmem");
+  if (!g->map.valid()) return ctx.End("skip:no-map");
+  const uint64_t off = op.offset % g->map.size();
+  uint8_t* const p = g->map.data() + off;
+  ctx.Trace("g#" + std::to_string(g->id) + " flags " + Hex(g->flags) + " page " + Hex(off));
+  const Expect e = ExpectHostAccess(ctx.env(), g->flags, op.variant == kHostGup);
+  const char* const name = kHostAccessNames[op.variant % kNumHostAccess];
+  // Whole-or-nothing: the accesses stay within one page.
+  auto result = [](ssize_t n, size_t want) {
+    return n < 0 ? errno : n == static_cast<ssize_t>(want) ? 0 : -1;
+  };
+  char buf[64];
+  int err = 0;
+  const char* call = "";
+  switch (op.variant % kNumHostAccess) {
+    case kHostRead:
+      call = "pwrite(from guest_memfd mapping)";
+      err = result(pwrite(ctx.world().memfd(), p, sizeof(buf), 0), sizeof(buf));
+      break;
+    case kHostWrite:
+      call = "pread(into guest_memfd mapping)";
+      err = result(pread(ctx.world().memfd(), p, sizeof(buf), 0), sizeof(buf));
+      break;
+    case kHostGup: {
+      // access_remote_vm(): get_user_pages_remote() takes references that
+      // a conversion to private meets (process_vm_readv() needs
+      // CONFIG_CROSS_MEMORY_ATTACH, which the test kernels lack).
+      call = "pread(/proc/self/mem at guest_memfd mapping)";
+      gmt::UniqueFd mem(open("/proc/self/mem", O_RDONLY | O_CLOEXEC));
+      if (!mem.valid()) return ctx.End("skip:proc-mem");
+      const off_t at = static_cast<off_t>(reinterpret_cast<uintptr_t>(p));
+      err = result(pread(mem.get(), buf, sizeof(buf), at), sizeof(buf));
+      break;
+    }
+    default: {
+      int pfd[2];
+      if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) return ctx.End("skip:pipe");
+      gmt::UniqueFd rd(pfd[0]), wr(pfd[1]);
+      iovec iov = {p, kPage};
+      call = "vmsplice(guest_memfd mapping)";
+      err = result(vmsplice(wr.get(), &iov, 1, SPLICE_F_NONBLOCK), kPage);
+      if (err != 0) break;
+      ctx.Check(call, err, e);
+      gmt::UniqueFd fd = g->fd.Dup();
+      if (!fd.valid()) return ctx.End(std::string(name) + ":skip:gmem-closed");
+      Attr2Call c;
+      c.offset = off;
+      c.size = kPage;
+      c.attrs = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+      c.readonly_arg = op.variant == kHostSpliceRoArg;
+      c.gmem_flags = g->flags;
+      c.gmem_size = g->size;
+      const int conv = SetAttributes2(ctx, fd.get(), c, 0);
+      // Let go of the page.
+      static thread_local char sink[kPage];
+      if (read(rd.get(), sink, sizeof(sink)) != static_cast<ssize_t>(kPage))
+        ctx.Trace("pipe: " + ErrName(errno));
+      return ctx.End(std::string(name) + ":convert=" + ErrName(conv));
+    }
+  }
+  if (err < 0) {
+    if (!HostAccessMayBeShort(ctx.env()))
+      ctx.Fail(call, "all bytes or EFAULT", "a short count",
+               "without in-place conversion nothing unmaps a page the host reaches mid-copy");
+    return ctx.End(std::string(name) + ":short");
+  }
+  ctx.Check(call, err, e);
+  ctx.End(std::string(name) + ":" + ErrName(err));
+}
+
 std::atomic<uint64_t> prefaults_behind_run{0};
 
 // How much of a pre-fault's [start, end] was its own, given the guest
@@ -763,7 +1026,21 @@ Op DrawOp(Rng& r, unsigned nvms) {
         case 4:
           op.pads = true;
           break;
+        case 5:
+        case 6:
+          // Mappable: private, or shared from the start (which VMs with
+          // private memory accept only with in-place conversion).
+          op.flags = static_cast<uint32_t>(GUEST_MEMFD_FLAG_MMAP |
+                                           (r.OneIn(2) ? GUEST_MEMFD_FLAG_INIT_SHARED : 0));
+          break;
         default:
+          // The tables' mappable files stay mappable (World::Populate()).
+          // Without in-place conversion INIT_SHARED is EINVAL: half of the
+          // new files at kSharedGmem are private, so that it gets refilled.
+          if (op.gmem == kSharedGmem)
+            op.flags = static_cast<uint32_t>(GUEST_MEMFD_FLAG_MMAP |
+                                             (r.OneIn(2) ? GUEST_MEMFD_FLAG_INIT_SHARED : 0));
+          if (op.gmem == kPrivateGmem) op.flags = static_cast<uint32_t>(GUEST_MEMFD_FLAG_MMAP);
           break;
       }
       break;
@@ -854,6 +1131,15 @@ Op DrawOp(Rng& r, unsigned nvms) {
     case OpKind::kVcpuClose:
       op.vcpu = static_cast<unsigned>(r.Below(kVcpusPerVm));
       break;
+    case OpKind::kGmemAttr2:
+      DrawAttr2(r, op);
+      break;
+    case OpKind::kGmemAttr2Bad:
+      DrawBadAttr2(r, op);
+      break;
+    case OpKind::kGmemHost:
+      DrawGmemHost(r, op);
+      break;
     case OpKind::kVmClose:
     case OpKind::kCount:
       break;
@@ -941,6 +1227,21 @@ std::string Describe(const Op& op) {
     case OpKind::kVcpuClose:
       addi("vcpu", op.vcpu);
       break;
+    case OpKind::kGmemAttr2:
+    case OpKind::kGmemAttr2Bad:
+      addi("g", op.gmem);
+      add("off", op.offset);
+      add("size", op.size);
+      add("attrs", op.attrs);
+      if (op.aflags) add("flags", op.aflags);
+      if (op.pads) s += " reserved[" + std::to_string(op.mode % 11) + "]!=0";
+      if (op.kind == OpKind::kGmemAttr2Bad) s += std::string(" bad=") + kAttr2BadNames[op.variant];
+      break;
+    case OpKind::kGmemHost:
+      addi("g", op.gmem);
+      add("off", op.offset);
+      s += std::string(" ") + kHostAccessNames[op.variant];
+      break;
     case OpKind::kVmClose:
     case OpKind::kCount:
       break;
@@ -980,6 +1281,11 @@ void ExecuteOp(ThreadCtx& ctx, const Op& op) {
       return GuestCmd(ctx, op);
     case OpKind::kVcpuCreate:
       return VcpuCreate(ctx, op);
+    case OpKind::kGmemAttr2:
+    case OpKind::kGmemAttr2Bad:
+      return Attr2Op(ctx, op);
+    case OpKind::kGmemHost:
+      return GmemHostOp(ctx, op);
     case OpKind::kCount:
       break;
   }

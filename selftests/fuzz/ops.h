@@ -37,6 +37,9 @@ enum class OpKind : uint8_t {
   kVcpuCreate,   // KVM_CREATE_VCPU, fresh, taken and invalid ids
   kVcpuClose,    // close a vCPU, maybe while another thread runs it
   kVmClose,      // close a VM fd (its files and vCPUs keep it alive)
+  kGmemAttr2,    // KVM_SET_MEMORY_ATTRIBUTES2: convert a range of a guest_memfd
+  kGmemAttr2Bad, // invalid KVM_SET_MEMORY_ATTRIBUTES2 calls
+  kGmemHost,     // the host reads or writes a mappable guest_memfd through its mapping
   kCount
 };
 const char* OpName(OpKind k);

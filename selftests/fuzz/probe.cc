@@ -36,6 +36,8 @@ std::string ProbeKernel(Env* env) {
   env->prefault_cap = gmt::CheckExtension(vm.get(), KVM_CAP_PRE_FAULT_MEMORY) > 0;
   long flags = gmt::CheckExtension(vm.get(), KVM_CAP_GUEST_MEMFD_FLAGS);
   env->gmem_flags = flags > 0 ? static_cast<uint64_t>(flags) : 0;
+  long attrs = gmt::CheckExtension(vm.get(), KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+  env->gmem_attributes = attrs > 0 ? static_cast<uint64_t>(attrs) : 0;
   long n = gmt::CheckExtension(kvm.get(), KVM_CAP_MAX_VCPUS);
   if (n > 0) env->max_vcpus = n;
   n = gmt::CheckExtension(kvm.get(), KVM_CAP_MAX_VCPU_ID);

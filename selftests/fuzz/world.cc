@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -86,8 +87,14 @@ long World::Populate(VmObj& vm, uint64_t seed, const char** step) {
   Rng rng(seed, 0x5eed);
   gmt::UniqueFd fd = vm.fd.Dup();
   *step = "KVM_CREATE_GUEST_MEMFD";
+  // With in-place conversion, two of the files are mappable: their memory
+  // changes sides under the other ops (slot 2 binds the shared one).
+  const bool in_place = env_.gmem_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
   for (unsigned i = 0; i < kGmemsPerVm; i++) {
-    long r = CreateGmem(fd.get(), rng.Range(64, 512) * kPage, 0, false, &vm.gmems[i]);
+    uint64_t flags = 0;
+    if (in_place && i == kSharedGmem) flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+    if (in_place && i == kPrivateGmem) flags = GUEST_MEMFD_FLAG_MMAP;
+    long r = CreateGmem(fd.get(), rng.Range(64, 512) * kPage, flags, false, &vm.gmems[i]);
     if (r < 0) return r;
   }
   for (unsigned i = 0; i < kVcpusPerVm; i++) {
@@ -105,8 +112,8 @@ long World::Populate(VmObj& vm, uint64_t seed, const char** step) {
     gmt::Region2 r;
     r.slot = 1 + i;
     r.flags = KVM_MEM_GUEST_MEMFD;
-    r.gpa = kWindowGpa + i * (kWindowPages / 2) * kPage;
-    r.size = 64 * kPage;
+    r.gpa = i ? kSlot2Gpa : kWindowGpa;
+    r.size = kPopulatedPages * kPage;
     r.hva = reinterpret_cast<uint64_t>(vm.shared.data()) + r.gpa - kWindowGpa;
     r.gmem_fd = gfd.get();
     long e = gmt::SetRegion2(fd.get(), r);
@@ -155,7 +162,11 @@ long World::CreateGmem(int vm_fd, uint64_t size, uint64_t flags, bool reserved,
   gmt::UniqueFd fd(static_cast<int>(r));
   // Move it above fd 2, where every object the fuzzer owns lives.
   if (fd.get() < 3) fd = gmt::UniqueFd(fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
-  *out = std::make_shared<GmemObj>(NextId(), size, std::move(fd));
+  gmt::Mapping map;
+  if (flags & GUEST_MEMFD_FLAG_MMAP)
+    map = gmt::Mapping::Map(std::min(size, kGmemMapBytes), PROT_READ | PROT_WRITE, MAP_SHARED,
+                            fd.get(), 0);
+  *out = std::make_shared<GmemObj>(NextId(), size, flags, std::move(fd), std::move(map));
   return 0;
 }
 

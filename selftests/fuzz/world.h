@@ -33,6 +33,15 @@ constexpr uint64_t kSharedBytes = 32ULL << 20;  // the VM's shared backing for s
 constexpr unsigned kGmemsPerVm = 6;
 constexpr unsigned kVcpusPerVm = 3;
 constexpr uint32_t kMaxFuzzSlot = 12;  // fuzz threads use slot ids 1..12
+// With in-place conversion, guest_memfd 1 of every new VM (bound at slot 2)
+// is mappable and starts shared, guest_memfd 5 is mappable and starts
+// private; the others are not mappable.
+constexpr unsigned kSharedGmem = 1, kPrivateGmem = 5;
+// Where a new VM's slot 2 binds the first kPopulatedPages of guest_memfd 1.
+constexpr uint64_t kPopulatedPages = 64;
+constexpr uint64_t kSlot2Gpa = kWindowGpa + (kWindowPages / 2) * kPage;
+// The host maps at most this much of a mappable guest_memfd.
+constexpr uint64_t kGmemMapBytes = 4ULL << 20;
 
 class Handle {
  public:
@@ -49,10 +58,16 @@ class Handle {
 };
 
 struct GmemObj {
-  GmemObj(uint64_t id, uint64_t size, gmt::UniqueFd fd) : id(id), size(size), fd(std::move(fd)) {}
+  GmemObj(uint64_t id, uint64_t size, uint64_t flags, gmt::UniqueFd fd, gmt::Mapping map)
+      : id(id), size(size), flags(flags), fd(std::move(fd)), map(std::move(map)) {}
   const uint64_t id;
   const uint64_t size;
+  const uint64_t flags;  // KVM_CREATE_GUEST_MEMFD's
   Handle fd;
+  // A file created with GUEST_MEMFD_FLAG_MMAP: its first kGmemMapBytes (at
+  // most) mapped shared, for host accesses.  The mapping keeps the file
+  // open after |fd| is closed, until the last user lets go of the object.
+  const gmt::Mapping map;
 };
 
 // steady_clock now, in ns: the time base of VcpuObj's run records.
@@ -121,7 +136,8 @@ class World {
   std::shared_ptr<VmObj> Replace(unsigned i, const std::shared_ptr<VmObj>& dead, int* err,
                                  const char** step);
 
-  // Creates a guest_memfd of |size| in |vm_fd|; -errno on failure.
+  // Creates a guest_memfd of |size| in |vm_fd| (and maps it if |flags| say
+  // it is mappable); -errno on failure.
   long CreateGmem(int vm_fd, uint64_t size, uint64_t flags, bool reserved,
                   std::shared_ptr<GmemObj>* out);
   // Creates vCPU |vcpu_id| in |vm_fd| at the guest's entry; -errno on
