@@ -82,7 +82,10 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -301,11 +304,52 @@ void Fallocate(const gmt::UniqueFd& fd, int mode, uint64_t off, uint64_t len,
 }
 
 // The vCPU writes |size| bytes at |gpa| (rep stosl).
+// A one-shot SIGALRM to the calling thread only (other threads of a metric
+// keep running), so that a KVM_RUN that never returns comes back with
+// EINTR: a vCPU that went astray under QEMU's nested SVM spins in the
+// guest without an exit, and a benchmark must report it, not hang.
+class VcpuDeadline {
+ public:
+  explicit VcpuDeadline(int seconds) {
+    struct sigaction sa = {};
+    sa.sa_handler = [](int) {};
+    sigaction(SIGALRM, &sa, nullptr);  // no SA_RESTART: KVM_RUN returns EINTR
+    sigevent ev = {};
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGALRM;
+    ev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+    armed_ = timer_create(CLOCK_MONOTONIC, &ev, &timer_) == 0;
+    itimerspec when = {};
+    when.it_value.tv_sec = seconds;
+    if (armed_) timer_settime(timer_, 0, &when, nullptr);
+  }
+  ~VcpuDeadline() {
+    if (armed_) timer_delete(timer_);
+  }
+  VcpuDeadline(const VcpuDeadline&) = delete;
+  VcpuDeadline& operator=(const VcpuDeadline&) = delete;
+
+ private:
+  timer_t timer_{};
+  bool armed_ = false;
+};
+
 void GuestFill(Vm& vm, uint64_t gpa, uint64_t size, uint32_t value) {
   const uint32_t dwords = static_cast<uint32_t>(size / 4);
-  auto res = vm.test_vm().Command(gmt::kOpFill, {static_cast<uint32_t>(gpa), dwords, value, 1});
+  gmt::CommandResult res;
+  {
+    VcpuDeadline deadline(300);
+    res = vm.test_vm().Command(gmt::kOpFill, {static_cast<uint32_t>(gpa), dwords, value, 1});
+  }
   if (res.ok && res.value == dwords) return;
   std::string what = "guest fill of " + Range(gpa, size) + ": ";
+  if (res.err == EINTR) {
+    kvm_regs regs = {};
+    bool known = ioctl(vm.test_vm().vcpu(), KVM_GET_REGS, &regs) == 0;
+    what += "no answer within 300 s, the vCPU at rip " + (known ? Hex(regs.rip) : "?") +
+            (known && !gmt::GuestRipInCode(regs.rip) ? " (outside the guest's code)" : "") +
+            ": ";
+  }
   if (res.ok) {
     what += "the guest answered " + std::to_string(res.value) + " dwords";
   } else {
