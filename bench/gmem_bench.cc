@@ -599,11 +599,7 @@ struct InPlaceVm {
     Slot(vm, gpa, size, &map, &gmem);
   }
   void Convert(uint64_t off, uint64_t size, bool priv) {
-    kvm_memory_attributes2 a{};
-    a.offset = off;
-    a.size = size;
-    a.attributes = priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
-    Check(gmt::Ioctl(gmem.get(), KVM_SET_MEMORY_ATTRIBUTES2, &a),
+    Check(gmt::SetAttributes2(gmem.get(), off, size, priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0),
           std::string("KVM_SET_MEMORY_ATTRIBUTES2(") + (priv ? "private, " : "shared, ") +
               SizeText(size) + ")");
   }
@@ -622,24 +618,25 @@ struct CycleTimes {
   double fill_ms = 0;     // per cycle, both fills
 };
 
-CycleTimes InPlaceCycles(const Options& o, uint64_t size) {
-  InPlaceVm p(kDataGpa, size);
-  p.Convert(0, size, true);
-  GuestFill(p.vm, kDataGpa, size, 1);
+// Runs private -> shared -> private cycles over the slot at kDataGpa of
+// |vm|, the guest refilling the memory after each conversion; |convert|
+// makes all of it private or shared, with whatever discarding that takes.
+template <typename Convert>
+CycleTimes Cycles(const Options& o, Vm& vm, uint64_t size, Convert&& convert) {
+  convert(true);
+  GuestFill(vm, kDataGpa, size, 1);  // not timed: the private side exists
   CycleTimes t;
   int cycles = 0;
   auto t0 = Clock::now();
   do {
-    auto c0 = Clock::now();
-    p.Convert(0, size, false);
-    auto f0 = Clock::now();
-    GuestFill(p.vm, kDataGpa, size, 2);
-    auto c1 = Clock::now();
-    p.Convert(0, size, true);
-    auto f1 = Clock::now();
-    GuestFill(p.vm, kDataGpa, size, 3);
-    t.convert_ms += (Seconds(c0) - Seconds(f0)) + (Seconds(c1) - Seconds(f1));
-    t.fill_ms += (Seconds(f0) - Seconds(c1)) + Seconds(f1);
+    for (bool priv : {false, true}) {
+      auto c0 = Clock::now();
+      convert(priv);
+      auto f0 = Clock::now();
+      GuestFill(vm, kDataGpa, size, priv ? 3 : 2);
+      t.convert_ms += std::chrono::duration<double>(f0 - c0).count();
+      t.fill_ms += Seconds(f0);
+    }
     cycles++;
   } while (cycles < 2 || Seconds(t0) < o.cycle_seconds);
   t.per_second = cycles / Seconds(t0);
@@ -648,32 +645,20 @@ CycleTimes InPlaceCycles(const Options& o, uint64_t size) {
   return t;
 }
 
+CycleTimes InPlaceCycles(const Options& o, uint64_t size) {
+  InPlaceVm p(kDataGpa, size);
+  return Cycles(o, p.vm, size, [&](bool priv) { p.Convert(0, size, priv); });
+}
+
 CycleTimes AttributeCycles(const Options& o, uint64_t size) {
   PrivateVm p(kDataGpa, size);
-  Attributes(p.vm, kDataGpa, size, true);
-  GuestFill(p.vm, kDataGpa, size, 1);
-  CycleTimes t;
-  int cycles = 0;
-  auto t0 = Clock::now();
-  do {
-    auto c0 = Clock::now();
-    Attributes(p.vm, kDataGpa, size, false);
-    Fallocate(p.gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, size);
-    auto f0 = Clock::now();
-    GuestFill(p.vm, kDataGpa, size, 2);
-    auto c1 = Clock::now();
-    Attributes(p.vm, kDataGpa, size, true);
-    CheckSys(madvise(p.shared.data(), size, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
-    auto f1 = Clock::now();
-    GuestFill(p.vm, kDataGpa, size, 3);
-    t.convert_ms += (Seconds(c0) - Seconds(f0)) + (Seconds(c1) - Seconds(f1));
-    t.fill_ms += (Seconds(f0) - Seconds(c1)) + Seconds(f1);
-    cycles++;
-  } while (cycles < 2 || Seconds(t0) < o.cycle_seconds);
-  t.per_second = cycles / Seconds(t0);
-  t.convert_ms *= 1e3 / cycles;
-  t.fill_ms *= 1e3 / cycles;
-  return t;
+  return Cycles(o, p.vm, size, [&](bool priv) {
+    Attributes(p.vm, kDataGpa, size, priv);
+    if (priv)
+      CheckSys(madvise(p.shared.data(), size, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
+    else
+      Fallocate(p.gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, size);
+  });
 }
 
 void InPlaceCycle(const Options& o, Values& v) {

@@ -409,14 +409,9 @@ class FailInjectInPlace : public FailInject {
     file_.reset(static_cast<int>(fd));
     view_ = Mapping::Map(kViewSize, PROT_READ | PROT_WRITE, MAP_SHARED, file_.get(), 0);
     ASSERT_TRUE(view_.valid()) << strerror(errno);
-    Region2 r;
-    r.slot = kViewSlot;
-    r.flags = KVM_MEM_GUEST_MEMFD;
-    r.gpa = kViewGpa;
-    r.size = kViewSize;
-    r.hva = reinterpret_cast<uint64_t>(view_.data());
-    r.gmem_fd = file_.get();
-    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+    ASSERT_EQ(
+        SetRegion2(vm_->vm(), GmemSlot(kViewSlot, kViewGpa, kViewSize, view_.data(), file_.get())),
+        0);
   }
 
   static uint64_t P(uint64_t page) { return page * kPage; }
@@ -424,11 +419,7 @@ class FailInjectInPlace : public FailInject {
 
   // KVM_SET_MEMORY_ATTRIBUTES2 on the file: 0 or -errno.
   long Convert(uint64_t first_page, uint64_t pages, uint64_t attrs) {
-    kvm_memory_attributes2 a = {};
-    a.offset = P(first_page);
-    a.size = P(pages);
-    a.attributes = attrs;
-    return Ioctl(file_.get(), KVM_SET_MEMORY_ATTRIBUTES2, &a);
+    return SetAttributes2(file_.get(), P(first_page), P(pages), attrs);
   }
   int PunchView(uint64_t first_page, uint64_t pages) {
     return fallocate(file_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, P(first_page),

@@ -40,18 +40,9 @@ constexpr uint64_t kPrivate = KVM_MEMORY_ATTRIBUTE_PRIVATE;
       GTEST_SKIP() << "no in-place conversion (boot with kvm.gmem_in_place_conversion=1)"; \
   } while (0)
 
-// KVM_SET_MEMORY_ATTRIBUTES2 on |gmem|: 0 or -errno; *error_offset as the
-// kernel left it.
 long Convert(int gmem, uint64_t offset, uint64_t size, uint64_t attrs,
              uint64_t* error_offset = nullptr) {
-  kvm_memory_attributes2 a = {};
-  a.offset = offset;
-  a.size = size;
-  a.attributes = attrs;
-  a.error_offset = ~0ULL;
-  long r = Ioctl(gmem, KVM_SET_MEMORY_ATTRIBUTES2, &a);
-  if (error_offset) *error_offset = a.error_offset;
-  return r;
+  return SetAttributes2(gmem, offset, size, attrs, error_offset);
 }
 
 // A SW-protected VM whose data slot is gmem-only: a mappable guest_memfd,
@@ -74,14 +65,7 @@ class InPlace : public testing::Test {
     ASSERT_TRUE(gmem_.valid());
     view_ = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
     ASSERT_TRUE(view_.valid()) << strerror(errno);
-    Region2 r;
-    r.slot = kSlot;
-    r.flags = KVM_MEM_GUEST_MEMFD;
-    r.gpa = kGpa;
-    r.size = kSize;
-    r.hva = reinterpret_cast<uint64_t>(view_.data());
-    r.gmem_fd = gmem_.get();
-    ASSERT_EQ(SetRegion2(vm_->vm(), r), 0);
+    ASSERT_EQ(SetRegion2(vm_->vm(), GmemSlot(kSlot, kGpa, kSize, view_.data(), gmem_.get())), 0);
   }
   long ToPrivate(uint64_t off, uint64_t len, uint64_t* err = nullptr) {
     return Convert(gmem_.get(), off, len, kPrivate, err);

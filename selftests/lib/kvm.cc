@@ -56,6 +56,29 @@ long SetAttributes(int vm, uint64_t gpa, uint64_t size, uint64_t attrs, uint64_t
   return Ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &args);
 }
 
+long SetAttributes2(int gmem, uint64_t offset, uint64_t size, uint64_t attrs,
+                    uint64_t* error_offset) {
+  kvm_memory_attributes2 a = {};
+  a.offset = offset;
+  a.size = size;
+  a.attributes = attrs;
+  a.error_offset = ~0ULL;
+  long r = Ioctl(gmem, KVM_SET_MEMORY_ATTRIBUTES2, &a);
+  if (error_offset) *error_offset = a.error_offset;
+  return r;
+}
+
+Region2 GmemSlot(uint32_t slot, uint64_t gpa, uint64_t size, const void* hva, int gmem_fd) {
+  Region2 r;
+  r.slot = slot;
+  r.flags = KVM_MEM_GUEST_MEMFD;
+  r.gpa = gpa;
+  r.size = size;
+  r.hva = reinterpret_cast<uint64_t>(hva);
+  r.gmem_fd = gmem_fd;
+  return r;
+}
+
 namespace {
 
 // Where InstallGuest() puts the guest's code, inside the boot slot.

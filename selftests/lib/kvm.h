@@ -38,6 +38,13 @@ struct Region2 {
 long SetRegion2(int vm, const Region2& r);
 long CreateGuestMemfd(int vm, uint64_t size, uint64_t flags);
 long SetAttributes(int vm, uint64_t gpa, uint64_t size, uint64_t attrs, uint64_t flags = 0);
+// KVM_SET_MEMORY_ATTRIBUTES2 on guest_memfd |gmem| (in-place conversion);
+// *error_offset gets what the kernel left there (~0 if it wrote nothing).
+long SetAttributes2(int gmem, uint64_t offset, uint64_t size, uint64_t attrs,
+                    uint64_t* error_offset = nullptr);
+// A memory slot bound to guest_memfd |gmem_fd| from offset 0, with
+// userspace_addr |hva| (for a gmem-only slot, the file's own mapping).
+Region2 GmemSlot(uint32_t slot, uint64_t gpa, uint64_t size, const void* hva, int gmem_fd);
 
 // A guest that loops serving commands from port kCmdPort: the host answers
 // each IN with the next word of the current command; see lib/guest.S.

@@ -43,16 +43,7 @@ class PrivateVmTest : public testing::Test {
   }
 
   // The data slot: guest_memfd for private memory, shared_ for shared.
-  Region2 DataSlot() const {
-    Region2 r;
-    r.slot = kSlot;
-    r.flags = KVM_MEM_GUEST_MEMFD;
-    r.gpa = gpa_;
-    r.size = size_;
-    r.hva = reinterpret_cast<uint64_t>(shared_.data());
-    r.gmem_fd = gmem_.get();
-    return r;
-  }
+  Region2 DataSlot() const { return GmemSlot(kSlot, gpa_, size_, shared_.data(), gmem_.get()); }
 
   long MakePrivate(uint64_t off, uint64_t len) {
     return SetAttributes(vm_->vm(), gpa_ + off, len, KVM_MEMORY_ATTRIBUTE_PRIVATE);
