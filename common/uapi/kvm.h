@@ -190,6 +190,123 @@ struct gmem_cpuid2_header {
 #define GMEM_GET_SUPPORTED_CPUID _IOWR(KVMIO, 0x05, struct gmem_cpuid2_header)
 #define GMEM_SET_CPUID2 _IOW(KVMIO, 0x90, struct gmem_cpuid2_header)
 
+// ---- confidential VM types and their launch commands ---------------------
+// KVM_MEMORY_ENCRYPT_OP (ioctl 0xba, in 6.1 already) carries them.
+#ifndef KVM_X86_SNP_VM
+#define KVM_X86_SNP_VM 4
+#endif
+// TDX: upstream Linux 6.16, arch/x86/include/uapi/asm/kvm.h (the first
+// release with TDX; Debian's 6.12 headers lack it, so kvm_check.cc has no
+// reference to compare with: the numbers and layouts are recorded here once,
+// from 6.16, and pinned by the static_asserts below).
+#ifndef KVM_X86_TDX_VM
+#define KVM_X86_TDX_VM 5
+#endif
+
+// SEV-SNP (upstream 6.11+; Debian's 6.12 headers carry it and kvm_check.cc
+// compares).  The command ids are enumerators upstream, so the whole block is
+// guarded by a macro that arrived with them.
+#ifndef KVM_SEV_SNP_PAGE_TYPE_NORMAL
+#define KVM_SEV_SNP_PAGE_TYPE_NORMAL 0x1
+enum gmem_sev_cmd_id_snp {
+  KVM_SEV_INIT2 = 22,
+  KVM_SEV_SNP_LAUNCH_START = 100,
+  KVM_SEV_SNP_LAUNCH_UPDATE = 101,
+  KVM_SEV_SNP_LAUNCH_FINISH = 102,
+};
+struct kvm_sev_init {
+  __u64 vmsa_features;
+  __u32 flags;
+  __u16 ghcb_version;
+  __u16 pad1;
+  __u32 pad2[8];
+};
+struct kvm_sev_snp_launch_start {
+  __u64 policy;
+  __u8 gosvw[16];
+  __u16 flags;
+  __u8 pad0[6];
+  __u64 pad1[4];
+};
+struct kvm_sev_snp_launch_update {
+  __u64 gfn_start;
+  __u64 uaddr;
+  __u64 len;  // in: bytes; out: what is left after an error
+  __u8 type;  // KVM_SEV_SNP_PAGE_TYPE_*
+  __u8 pad0;
+  __u16 flags;
+  __u32 pad1;
+  __u64 pad2[4];
+};
+struct kvm_sev_snp_launch_finish {
+  __u64 id_block_uaddr;
+  __u64 id_auth_uaddr;
+  __u8 id_block_en;
+  __u8 auth_key_en;
+  __u8 vcek_disabled;
+  __u8 host_data[32];
+  __u8 pad0[3];
+  __u16 flags;
+  __u64 pad1[4];
+};
+#endif
+#ifndef KVM_SEV_SNP_PAGE_TYPE_ZERO
+#define KVM_SEV_SNP_PAGE_TYPE_ZERO 0x3
+#endif
+#ifndef KVM_SEV_SNP_PAGE_TYPE_UNMEASURED
+#define KVM_SEV_SNP_PAGE_TYPE_UNMEASURED 0x4
+#endif
+#ifndef KVM_SEV_SNP_PAGE_TYPE_SECRETS
+#define KVM_SEV_SNP_PAGE_TYPE_SECRETS 0x5
+#endif
+#ifndef KVM_SEV_SNP_PAGE_TYPE_CPUID
+#define KVM_SEV_SNP_PAGE_TYPE_CPUID 0x6
+#endif
+
+// TDX (upstream 6.16, see above).  kvm_cpuid2 at the end of two structures
+// is gmem_cpuid2_header here: the C layout (8 bytes), entries follow.
+#ifndef KVM_TDX_MEASURE_MEMORY_REGION
+#define KVM_TDX_MEASURE_MEMORY_REGION (1UL << 0)
+enum gmem_tdx_cmd_id {
+  KVM_TDX_CAPABILITIES = 0,  // vm
+  KVM_TDX_INIT_VM = 1,       // vm, before any vCPU
+  KVM_TDX_INIT_VCPU = 2,     // vcpu, data = the vCPU's initial RCX
+  KVM_TDX_INIT_MEM_REGION = 3,  // vcpu, ranges already private
+  KVM_TDX_FINALIZE_VM = 4,   // vm
+  KVM_TDX_GET_CPUID = 5,     // vcpu
+};
+struct kvm_tdx_cmd {
+  __u32 id;
+  __u32 flags;
+  __u64 data;      // an immediate or a user pointer
+  __u64 hw_error;  // out: the TDX module's status
+};
+struct kvm_tdx_capabilities {
+  __u64 supported_attrs;
+  __u64 supported_xfam;
+  __u64 kernel_tdvmcallinfo_1_r11;
+  __u64 user_tdvmcallinfo_1_r11;
+  __u64 kernel_tdvmcallinfo_1_r12;
+  __u64 user_tdvmcallinfo_1_r12;
+  __u64 reserved[250];
+  struct gmem_cpuid2_header cpuid;  // in: room (nent); out: configurable bits
+};
+struct kvm_tdx_init_vm {
+  __u64 attributes;
+  __u64 xfam;
+  __u64 mrconfigid[6];
+  __u64 mrowner[6];
+  __u64 mrownerconfig[6];
+  __u64 reserved[12];
+  struct gmem_cpuid2_header cpuid;  // the TD's CPUID configuration follows
+};
+struct kvm_tdx_init_mem_region {
+  __u64 source_addr;
+  __u64 gpa;
+  __u64 nr_pages;
+};
+#endif
+
 // ---- layouts ----------------------------------------------------------------
 // Pinned here as well, so a typo fails every build, not only kvm_check.cc.
 static_assert(sizeof(struct kvm_userspace_memory_region2) == 160, "region2 size");
@@ -206,3 +323,16 @@ static_assert(sizeof(struct gmem_cpuid2_header) == 8, "kvm_cpuid2 header size");
 static_assert(offsetof(struct kvm_run, padding) == 32, "kvm_run exit union offset");
 static_assert(sizeof(struct gmem_memory_fault_exit) <= sizeof(((struct kvm_run*)0)->padding),
               "memory_fault fits the exit union");
+static_assert(sizeof(struct kvm_sev_cmd) == 24, "kvm_sev_cmd size");
+static_assert(sizeof(struct kvm_sev_init) == 48, "kvm_sev_init size");
+static_assert(sizeof(struct kvm_sev_snp_launch_start) == 64, "snp_launch_start size");
+static_assert(sizeof(struct kvm_sev_snp_launch_update) == 64, "snp_launch_update size");
+static_assert(offsetof(struct kvm_sev_snp_launch_update, type) == 24, "snp_launch_update layout");
+static_assert(sizeof(struct kvm_sev_snp_launch_finish) == 88, "snp_launch_finish size");
+static_assert(offsetof(struct kvm_sev_snp_launch_finish, flags) == 54, "snp_launch_finish layout");
+static_assert(sizeof(struct kvm_tdx_cmd) == 24, "kvm_tdx_cmd size");
+static_assert(offsetof(struct kvm_tdx_capabilities, cpuid) == 2048, "tdx_capabilities layout");
+static_assert(sizeof(struct kvm_tdx_capabilities) == 2056, "tdx_capabilities size");
+static_assert(offsetof(struct kvm_tdx_init_vm, cpuid) == 256, "tdx_init_vm layout");
+static_assert(sizeof(struct kvm_tdx_init_vm) == 264, "tdx_init_vm size");
+static_assert(sizeof(struct kvm_tdx_init_mem_region) == 24, "tdx_init_mem_region size");

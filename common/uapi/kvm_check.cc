@@ -28,6 +28,13 @@
 #else
 #define GMEM_UAPI_CHECK_POSTED 0
 #endif
+// SEV-SNP's launch ABI (6.11+): 6.12 has it, the patched 6.1 tree does not.
+// TDX (6.16) is in neither reference: kvm.h pins its numbers and sizes.
+#if defined(KVM_SEV_SNP_PAGE_TYPE_NORMAL)
+#define GMEM_UAPI_CHECK_SNP 1
+#else
+#define GMEM_UAPI_CHECK_SNP 0
+#endif
 
 // Every number, by name.
 #define GMEM_UAPI_NUMBERS(X)       \
@@ -62,6 +69,18 @@
   X(KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES)   \
   X(KVM_SET_MEMORY_ATTRIBUTES2)
 
+#define GMEM_UAPI_NUMBERS_SNP(X)          \
+  X(KVM_X86_SNP_VM)                       \
+  X(KVM_SEV_INIT2)                        \
+  X(KVM_SEV_SNP_LAUNCH_START)             \
+  X(KVM_SEV_SNP_LAUNCH_UPDATE)            \
+  X(KVM_SEV_SNP_LAUNCH_FINISH)            \
+  X(KVM_SEV_SNP_PAGE_TYPE_NORMAL)         \
+  X(KVM_SEV_SNP_PAGE_TYPE_ZERO)           \
+  X(KVM_SEV_SNP_PAGE_TYPE_UNMEASURED)     \
+  X(KVM_SEV_SNP_PAGE_TYPE_SECRETS)        \
+  X(KVM_SEV_SNP_PAGE_TYPE_CPUID)
+
 #define GMEM_SNAPSHOT(name) constexpr unsigned long long name##_v = (name);
 
 namespace ref {
@@ -71,6 +90,9 @@ GMEM_UAPI_NUMBERS_6_18(GMEM_SNAPSHOT)
 #endif
 #if GMEM_UAPI_CHECK_POSTED
 GMEM_UAPI_NUMBERS_POSTED(GMEM_SNAPSHOT)
+#endif
+#if GMEM_UAPI_CHECK_SNP
+GMEM_UAPI_NUMBERS_SNP(GMEM_SNAPSHOT)
 #endif
 // The CPUID ioctls, which common/uapi/kvm.h defines under gmem_ names: the
 // reference's numbers are wrong in C++ (see there), so compare the parts.
@@ -109,6 +131,14 @@ using memory_fault = decltype(::kvm_run::memory_fault);
 #undef KVM_MAP_GPA_RANGE_PAGE_SZ_1G
 #undef KVM_MAP_GPA_RANGE_ENCRYPTED
 #undef KVM_MAP_GPA_RANGE_DECRYPTED
+#undef KVM_X86_SNP_VM
+#undef KVM_X86_TDX_VM
+#undef KVM_SEV_SNP_PAGE_TYPE_NORMAL
+#undef KVM_SEV_SNP_PAGE_TYPE_ZERO
+#undef KVM_SEV_SNP_PAGE_TYPE_UNMEASURED
+#undef KVM_SEV_SNP_PAGE_TYPE_SECRETS
+#undef KVM_SEV_SNP_PAGE_TYPE_CPUID
+#undef KVM_TDX_MEASURE_MEMORY_REGION
 
 namespace ours {
 #include "common/uapi/kvm.h"
@@ -116,6 +146,7 @@ namespace ours {
 GMEM_UAPI_NUMBERS(GMEM_SNAPSHOT)
 GMEM_UAPI_NUMBERS_6_18(GMEM_SNAPSHOT)
 GMEM_UAPI_NUMBERS_POSTED(GMEM_SNAPSHOT)
+GMEM_UAPI_NUMBERS_SNP(GMEM_SNAPSHOT)
 constexpr unsigned long long kGetSupportedCpuid = GMEM_GET_SUPPORTED_CPUID;
 constexpr unsigned long long kSetCpuid2 = GMEM_SET_CPUID2;
 }  // namespace ours
@@ -128,6 +159,9 @@ GMEM_UAPI_NUMBERS_6_18(GMEM_SAME_NUMBER)
 #endif
 #if GMEM_UAPI_CHECK_POSTED
 GMEM_UAPI_NUMBERS_POSTED(GMEM_SAME_NUMBER)
+#endif
+#if GMEM_UAPI_CHECK_SNP
+GMEM_UAPI_NUMBERS_SNP(GMEM_SAME_NUMBER)
 #endif
 
 // Structures: same size, and each field at the same offset with the same size.
@@ -198,3 +232,40 @@ static_assert((ref::kGetSupportedCpuid & ~kIocSizeBits) == (ours::kGetSupportedC
               "KVM_GET_SUPPORTED_CPUID differs");
 static_assert((ref::kSetCpuid2 & ~kIocSizeBits) == (ours::kSetCpuid2 & ~kIocSizeBits),
               "KVM_SET_CPUID2 differs");
+
+#if GMEM_UAPI_CHECK_SNP
+GMEM_SAME_SIZE(::kvm_sev_init, ours::kvm_sev_init)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_init, vmsa_features)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_init, flags)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_init, ghcb_version)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_init, pad1)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_init, pad2)
+
+GMEM_SAME_SIZE(::kvm_sev_snp_launch_start, ours::kvm_sev_snp_launch_start)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_start, policy)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_start, gosvw)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_start, flags)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_start, pad0)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_start, pad1)
+
+GMEM_SAME_SIZE(::kvm_sev_snp_launch_update, ours::kvm_sev_snp_launch_update)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, gfn_start)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, uaddr)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, len)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, type)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, pad0)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, flags)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, pad1)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_update, pad2)
+
+GMEM_SAME_SIZE(::kvm_sev_snp_launch_finish, ours::kvm_sev_snp_launch_finish)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, id_block_uaddr)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, id_auth_uaddr)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, id_block_en)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, auth_key_en)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, vcek_disabled)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, host_data)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, pad0)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, flags)
+GMEM_SAME_STRUCT_FIELD(kvm_sev_snp_launch_finish, pad1)
+#endif
