@@ -17,7 +17,7 @@ splat+='possible recursive locking|possible circular locking|inconsistent lock s
 splat+='INFO: possible irq lock inversion|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|'
 splat+='BUG: sleeping function called from invalid context|KASAN:|UBSAN:|'
 splat+='unreferenced object|INFO: task .* blocked for more than|watchdog: BUG: soft lockup|'
-splat+='rcu: INFO: rcu_.* detected stalls)'
+splat+='rcu: INFO: rcu_.* detected stalls|invoked oom-killer)'
 
 section() { # section NAME: the kernel messages collected for NAME
 	awk -v n="$1" '$0 == "@@DMESG-START " n {on=1; next} $0 == "@@DMESG-END " n {on=0} on' "$console"
@@ -88,7 +88,13 @@ elif ! grep -q '^@@DONE' "$console"; then
 	else
 		ktap_not_ok "(guest)" "guest stopped before the end (qemu rc=$qrc)"
 	fi
-	detail "$(grep -E -A12 "$splat" "$console" | head -40)"
+	# The kernel's report if there is one, else how the console ended
+	# (an init that died, the OOM killer, a silent reset).
+	if grep -qE "$splat" "$console"; then
+		detail "$(grep -E -A12 "$splat" "$console" | head -40)"
+	else
+		detail "$(tail -25 "$console")"
+	fi
 fi
 if grep -q 'Marking TSC unstable' "$console"; then
 	ktap_diag "harness: warning: the guest kernel marked its TSC unstable; nested KVM_RUN may spin (see harness/run.sh)"
