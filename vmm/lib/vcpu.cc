@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/lib/long_mode.h"
 #include "vmm/lib/size.h"
 #include "vmm/lib/vm.h"
 #include "common/uapi/kvm.h"
@@ -41,39 +42,12 @@ Status Vcpu::EnterLongMode(const LongModeState& s) const {
   if (::ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0)
     return Error::Sys("KVM_GET_SREGS", errno);
 
-  kvm_segment code{};
-  code.base = 0;
-  code.limit = 0xffffffff;
-  code.selector = 0x8;
-  code.type = 0xb;  // execute/read, accessed
-  code.present = 1;
-  code.dpl = 0;
-  code.s = 1;
-  code.l = 1;
-  code.g = 1;
-  kvm_segment data = code;
-  data.selector = 0x10;
-  data.type = 0x3;  // read/write, accessed
-  data.l = 0;
-  data.db = 1;
-  sregs.cs = code;
-  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-
-  sregs.gdt.base = s.gdt_base;
-  sregs.gdt.limit = s.gdt_limit;
-  sregs.cr3 = s.cr3;
-  sregs.cr4 = 1u << 5;                                  // PAE
-  sregs.cr0 = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 16) |
-              (1u << 31);                               // PE MP ET NE WP PG
-  sregs.efer = (1u << 8) | (1u << 10);                  // LME LMA
+  kvm_regs regs{};
+  LongModeRegisters(s, &sregs, &regs);
   if (::ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0)
     return Error::Sys("KVM_SET_SREGS", errno,
                       "the vCPU rejected the 64-bit boot state");
 
-  kvm_regs regs{};
-  regs.rip = s.rip;
-  regs.rsp = s.rsp;
-  regs.rflags = 0x2;
   if (::ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0)
     return Error::Sys("KVM_SET_REGS", errno);
   return Ok{};
