@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "tools/patchq/changelog.h"
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
 #include "tools/patchq/git.h"
@@ -77,6 +78,7 @@ std::vector<std::string> LastLines(const std::string& text, size_t n, const std:
 struct Verdict {
   std::vector<std::string> reasons;  // one line each
   std::vector<std::string> details;  // printed indented under the FAIL line
+  std::vector<std::string> warnings;  // printed indented under PASS or FAIL
 };
 
 void RunCheckpatch(const std::string& checkpatch, const fs::path& file, const std::string& name,
@@ -205,6 +207,9 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
       try {
         Patch p = ReadPatch(file.string());
         for (const auto& problem : LintPatch(p, identity)) v.reasons.push_back(problem);
+        for (const auto& problem : ChangelogProblems(p)) {
+          (opts.strict_changelog ? v.reasons : v.warnings).push_back(problem);
+        }
       } catch (const Error& err) {
         v.reasons.push_back(std::string("malformed: ") + err.what());
       }
@@ -252,14 +257,20 @@ CheckResult Check(const CheckOptions& opts, std::ostream& out, std::ostream& log
     if (v.reasons.empty()) {
       ++result.passed;
       out << "PASS " << e.name << "\n";
+      for (const auto& w : v.warnings) out << "    warning: " << w << "\n";
     } else {
       ++result.failed;
       out << "FAIL " << e.name << ": ";
       for (size_t i = 0; i < v.reasons.size(); ++i) out << (i ? "; " : "") << v.reasons[i];
       out << "\n";
       for (const auto& d : v.details) out << "    " << d << "\n";
+      for (const auto& w : v.warnings) out << "    warning: " << w << "\n";
     }
+    result.warnings += static_cast<int>(v.warnings.size());
     out.flush();
+  }
+  if (result.warnings > 0) {
+    out << result.warnings << " changelog warnings (not failures; --strict-changelog makes them failures)\n";
   }
   out << result.passed << " passed, " << result.failed << " failed\n";
   return result;

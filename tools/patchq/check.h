@@ -20,6 +20,9 @@ struct CheckOptions {
   // for the whole run (so builds after the first are incremental),
   // "{patch}" -> the patch file name. cwd: repo.
   std::vector<std::string> build;
+  // Changelog style (changelog.h: subject length, imperative subject,
+  // what-first body, credit line) fails a patch; otherwise it is a warning.
+  bool strict_changelog = false;
 };
 
 // Default for --build: the project's kernel build script (scripts/, owned by
@@ -30,6 +33,7 @@ inline constexpr const char* kDefaultBuild = "scripts/kernel-build.sh --tree {di
 struct CheckResult {
   int passed = 0;
   int failed = 0;
+  int warnings = 0;  // changelog problems reported as warnings
 };
 
 // Prints "PASS name" / "FAIL name: reasons" (details indented below) and a

@@ -32,12 +32,14 @@ class CheckTest : public ::testing::Test {
   fs::path repo = tmp.path() / "repo";
   void SetUp() override { MakeFakeTree(tree); }
 
-  CheckRun Check(const std::vector<RepoPatch>& patches, const std::vector<std::string>& build = {}) {
+  CheckRun Check(const std::vector<RepoPatch>& patches, const std::vector<std::string>& build = {},
+                 bool strict_changelog = false) {
     MakeRepo(repo, {"# test"}, patches);
     CheckOptions o;
     o.tree = tree.string();
     o.repo = repo.string();
     o.build = build;
+    o.strict_changelog = strict_changelog;
     std::ostringstream out, log;
     CheckRun r;
     r.result = patchq::Check(o, out, log);
@@ -124,6 +126,34 @@ TEST_F(CheckTest, MailRulesAndMalformed) {
   CheckRun f = Check({g[0], g[1], {"0003-from-line.patch", "bad/from-line.patch"}});
   EXPECT_EQ(f.result.failed, 1);
   EXPECT_NE(f.lines[2].find("line 7: message line starts with 'From '"), std::string::npos) << f.text;
+}
+
+// Changelog style is a warning unless --strict-changelog.
+TEST_F(CheckTest, ChangelogStyleWarnsOrFails) {
+  auto g = GoodPatches();
+  const std::vector<RepoPatch> series = {g[0], g[1], {"0003-changelog-style.patch", "bad/changelog-style.patch"}};
+  CheckRun w = Check(series);
+  EXPECT_EQ(w.result.passed, 3);
+  EXPECT_EQ(w.result.failed, 0);
+  EXPECT_EQ(w.result.warnings, 3);
+  ASSERT_EQ(w.lines.size(), 8u) << w.text;
+  EXPECT_EQ(w.lines[2], "PASS 0003-changelog-style.patch");
+  EXPECT_EQ(w.lines[3], "    warning: subject is 88 characters (at most 75)");
+  EXPECT_EQ(w.lines[4].rfind("    warning: changelog does not start with what the patch does", 0), 0u) << w.text;
+  EXPECT_EQ(w.lines[5].rfind("    warning: no credit line", 0), 0u) << w.text;
+  EXPECT_EQ(w.lines[6], "3 changelog warnings (not failures; --strict-changelog makes them failures)");
+  EXPECT_EQ(w.lines[7], "3 passed, 0 failed");
+
+  CheckRun s = Check(series, {}, /*strict_changelog=*/true);
+  EXPECT_EQ(s.result.passed, 2);
+  EXPECT_EQ(s.result.failed, 1);
+  EXPECT_EQ(s.lines[2].rfind("FAIL 0003-changelog-style.patch: subject is 88 characters (at most 75); changelog does "
+                             "not start with what the patch does",
+                             0),
+            0u)
+      << s.text;
+  EXPECT_NE(s.lines[2].find("; no credit line"), std::string::npos) << s.text;
+  EXPECT_EQ(Check(GoodPatches(), {}, true).result.failed, 0);
 }
 
 TEST_F(CheckTest, BuildAfterEachPatch) {

@@ -33,7 +33,8 @@ TEST(Cli, UsageAndArgumentErrors) {
   RunResult h = Patchq({"--help"});
   EXPECT_EQ(h.status, 0);
   EXPECT_EQ(h.out.rfind("usage: patchq COMMAND", 0), 0u) << h.out;
-  for (const char* cmd : {"export", "import", "check", "mbox", "--build-cmd", "--dry-run", "--version N"}) {
+  for (const char* cmd : {"export", "import", "check", "mbox", "range-diff", "--build-cmd", "--dry-run",
+                          "--reroll-count N", "--strict-changelog", "--recipients", "--mbox FILE"}) {
     EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_EQ(Patchq({}).status, 2);
@@ -43,9 +44,21 @@ TEST(Cli, UsageAndArgumentErrors) {
   RunResult wrong = Patchq({"export", "--force"});
   EXPECT_EQ(wrong.status, 2);
   EXPECT_NE(wrong.err.find("--force"), std::string::npos) << wrong.err;
-  EXPECT_EQ(Patchq({"mbox", "--version", "0"}).status, 2);
-  EXPECT_EQ(Patchq({"mbox", "--version", "99999999999"}).status, 2);
-  EXPECT_EQ(Patchq({"mbox", "--version", "x"}).status, 2);
+  // -v/--reroll-count as git means it; bad numbers are a usage error (2),
+  // never an exception.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"mbox", "-v", "99999999999"}, {"mbox", "-v", "0"},
+                                             {"mbox", "--reroll-count", "x"}, {"mbox", "-v", "-3"}}) {
+    RunResult r = Patchq(args);
+    EXPECT_EQ(r.status, 2) << args[2];
+    EXPECT_NE(r.err.find("expected a whole number from 1 to 999"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
+  }
+  RunResult old = Patchq({"mbox", "--version", "2"});  // the old spelling is gone
+  EXPECT_EQ(old.status, 2);
+  EXPECT_NE(old.err.find("--version"), std::string::npos) << old.err;
+  EXPECT_EQ(Patchq({"mbox", "--recipients", "some"}).status, 2);
+  EXPECT_EQ(Patchq({"range-diff", "a"}).status, 2);
   EXPECT_EQ(Patchq({"check", "--tree"}).status, 2);
 }
 

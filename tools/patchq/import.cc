@@ -1,36 +1,102 @@
 #include "tools/patchq/import.h"
 
-#include <iostream>
+#include <algorithm>
 
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
 #include "tools/patchq/git.h"
 #include "tools/patchq/identity.h"
 #include "tools/patchq/patch.h"
+#include "tools/patchq/sender.h"
 #include "tools/patchq/series.h"
 
 namespace patchq {
+namespace {
 
-std::string Import(const ImportOptions& opts, std::ostream& log) {
-  const fs::path repo(opts.repo);
+struct Item {
+  std::string name;   // for messages
+  std::string where;  // "series:5" or the mbox file
+  int line = 0;
+  std::string text;
+};
+
+// The series' patches, each checked to exist and parse.
+std::vector<Item> FromSeries(const fs::path& repo, std::ostream& log) {
   const std::string series_path = (repo / "series").string();
   const Series series = ReadSeries(series_path);
-  const Identity identity = ReadIdentity(opts.repo);
-  const std::string base = BaseCommit(opts.tree);
-  const RunOptions git = IsolatedGit();
-
-  const std::string recorded = series.HeaderValue("base-tree");
-  if (!recorded.empty() && recorded != base) {
-    log << "warning: " << opts.tree << ": base is " << base << " but " << series_path
-        << " records base-tree " << recorded << "; commit ids will differ\n";
-  }
-  // Every patch must exist and parse before the tree is touched.
+  std::vector<Item> items;
   for (const auto& e : series.patches) {
     fs::path p = repo / "patches" / e.name;
     if (!fs::exists(p)) {
       throw Error(series_path, e.line, "names '" + e.name + "' but " + p.string() + " does not exist");
     }
     ReadPatch(p.string());
+    items.push_back({e.name, series_path, e.line, ReadFile(p)});
+  }
+  (void)log;
+  return items;
+}
+
+// "Name <email>" -> Identity.
+Identity ParseMailbox(const std::string& s) {
+  size_t lt = s.rfind(" <"), gt = s.rfind('>');
+  if (lt == std::string::npos || gt == std::string::npos || gt < lt) {
+    throw Error("--sender '" + s + "': expected 'Name <email>'");
+  }
+  return {Trim(s.substr(0, lt)), s.substr(lt + 2, gt - lt - 2)};
+}
+
+// The mbox's patches (git mailsplit; messages without a diff, like a cover
+// letter, are skipped), From: and Signed-off-by: of the sender given back to
+// the project identity.
+std::vector<Item> FromMbox(const std::string& mbox, const Identity& queue, const Identity& sender,
+                           const fs::path& dir) {
+  fs::create_directories(dir);
+  RunChecked({"git", "mailsplit", "-o" + dir.string(), mbox}, IsolatedGit());
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<Item> items;
+  for (const auto& f : files) {
+    std::string text = ReadFile(f);
+    if (text.find("\ndiff --git ") == std::string::npos) continue;
+    const size_t end = text.find("\n\n");
+    if (end == std::string::npos) throw Error(mbox, 0, "a message without a body");
+    std::string head = text.substr(0, end + 1);
+    const std::string from = "\nFrom: " + sender.Mailbox() + "\n";
+    if (size_t at = ("\n" + head).find(from); at != std::string::npos) {
+      head = ("\n" + head).replace(at, from.size(), "\nFrom: " + queue.Mailbox() + "\n").substr(1);
+    }
+    // git mailsplit keeps no "From " line; git am wants headers only.
+    text = head + MessageForQueue(text.substr(end + 1), queue, sender);
+    const Patch p = ParsePatch(text, mbox);
+    items.push_back({p.Summary(), mbox, 0, text});
+  }
+  if (items.empty()) throw Error(mbox, 0, "no patches in the mbox");
+  return items;
+}
+
+}  // namespace
+
+std::string Import(const ImportOptions& opts, std::ostream& log) {
+  const fs::path repo(opts.repo);
+  const Identity identity = ReadIdentity(opts.repo);
+  const std::string base = BaseCommit(opts.tree);
+  const RunOptions git = IsolatedGit();
+  TempDir tmp("patchq-import");
+
+  std::vector<Item> items;
+  if (opts.mbox.empty()) {
+    const std::string series_path = (repo / "series").string();
+    const std::string recorded = ReadSeries(series_path).HeaderValue("base-tree");
+    if (!recorded.empty() && recorded != base) {
+      log << "warning: " << opts.tree << ": base is " << base << " but " << series_path
+          << " records base-tree " << recorded << "; commit ids will differ\n";
+    }
+    items = FromSeries(repo, log);
+  } else {
+    const Identity sender = opts.sender.empty() ? SenderIdentity(opts.repo, identity) : ParseMailbox(opts.sender);
+    items = FromMbox(opts.mbox, identity, sender, tmp.path() / "split");
   }
 
   const fs::path git_dir = StripNewline(Git(opts.tree, {"rev-parse", "--absolute-git-dir"}, git));
@@ -56,12 +122,11 @@ std::string Import(const ImportOptions& opts, std::ostream& log) {
   am.env["GIT_COMMITTER_EMAIL"] = identity.email;
   // git am takes the author date from Date:; a patch not written by export
   // gets the fixed date too, so the import is reproducible either way.
-  TempDir tmp("patchq-import");
-  for (const auto& e : series.patches) {
-    const std::string text = ReadFile(repo / "patches" / e.name);
-    const std::string fixed = NormalizePatchDate(text);
-    if (fixed != text) log << "note: " << e.name << ": Date: taken as " << kFixedDate << "\n";
-    const std::string path = (tmp.path() / e.name).string();
+  int k = 0;
+  for (const auto& e : items) {
+    const std::string fixed = NormalizePatchDate(e.text);
+    if (fixed != e.text && opts.mbox.empty()) log << "note: " << e.name << ": Date: taken as " << kFixedDate << "\n";
+    const std::string path = (tmp.path() / ("patch-" + std::to_string(++k))).string();
     WriteFile(path, fixed);
     RunResult r = GitTry(opts.tree,
                          {"-c", "am.keepcr=false", "-c", "am.threeWay=false", "-c", "am.messageid=false",
@@ -72,12 +137,12 @@ std::string Import(const ImportOptions& opts, std::ostream& log) {
       GitTry(opts.tree, {"am", "--abort"}, git);
       Git(opts.tree, {"reset", "--quiet", "--hard", base}, git);
       std::string msg = StripNewline(r.err.empty() ? r.out : r.err);
-      throw Error(series_path, e.line, "'" + e.name + "' does not apply with git am (tree reset to base):\n" + msg);
+      throw Error(e.where, e.line, "'" + e.name + "' does not apply with git am (tree reset to base):\n" + msg);
     }
     log << "applied " << e.name << "\n";
   }
   std::string head = StripNewline(Git(opts.tree, {"rev-parse", "HEAD"}, git));
-  log << series.patches.size() << " patches on base " << base.substr(0, 12) << ", HEAD " << head << "\n";
+  log << items.size() << " patches on base " << base.substr(0, 12) << ", HEAD " << head << "\n";
   return head;
 }
 

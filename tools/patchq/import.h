@@ -1,5 +1,7 @@
 // import: <repo>/series + patches -> commits on top of the tree's base tag,
-// the same commits on every machine.
+// the same commits on every machine.  Or, with an mbox (a posted series, e.g.
+// b4 am's output), its patches with the sender's identity given back to the
+// queue's project identity, so that export then gives the queue's bytes.
 #pragma once
 
 #include <ostream>
@@ -11,6 +13,8 @@ struct ImportOptions {
   std::string tree;
   std::string repo;
   bool force = false;  // discard uncommitted changes / an unfinished git am
+  std::string mbox;    // non-empty: apply this mbox's patches instead of the series
+  std::string sender;  // "Name <email>" who posted it; "" = git config of repo
 };
 
 // Returns the new HEAD sha.

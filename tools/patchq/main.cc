@@ -15,6 +15,7 @@
 #include "tools/patchq/git.h"
 #include "tools/patchq/import.h"
 #include "tools/patchq/mbox.h"
+#include "tools/patchq/rangediff.h"
 
 namespace {
 
@@ -36,13 +37,24 @@ Commands:
            Date: is taken as that, with a note), so the commits are the same
            on every machine
              --force       discard uncommitted changes / an unfinished git am
+             --mbox FILE   apply a posted series instead (e.g. b4 am's
+                           output): its patches, with the sender's From: and
+                           Signed-off-by: given back to IDENTITY, so export
+                           then writes the queue's bytes
+             --sender "NAME <EMAIL>"  who posted it (default: git config)
   check    in a scratch copy of base (only the files the patches touch; a
            full git worktree with --build), for each patch in order: From: is
            IDENTITY, "subsystem: summary" subject, changelog body,
            Signed-off-by: IDENTITY, no message line starting "From ",
            well-formed diff, the tree's checkpatch.pl --strict clean, applies
            with quilt push --fuzz=0.  Prints PASS/FAIL per patch and
-           "N passed, N failed"; exit 1 when anything failed.
+           "N passed, N failed"; exit 1 when anything failed.  Changelog
+           style is reported as "warning:" lines: subject at most 75
+           characters and starting with an imperative verb, the body's first
+           sentence opening with one (what first, then why), a credit line
+           ('Based on upstream commit <12 hex> ("subject")', or 'Link:
+           https://git.kernel.org/...' or 'Link: https://lore.kernel.org/...')
+             --strict-changelog  changelog problems fail the patch
              --checkpatch FILE  default TREE/scripts/checkpatch.pl, run as
                            perl FILE --strict --no-tree --terse --no-summary
                            --show-types --ignore FILE_PATH_CHANGES
@@ -57,16 +69,31 @@ Commands:
                            on spaces, no shell; {dir} = scratch tree, {out} =
                            scratch build dir (kept across the run, so builds
                            are incremental), {patch} = patch file name
-  mbox     write the series as an mbox for b4 am / git send-email: cover
-           "[PATCH vN 0/M]", patches "[PATCH vN k/M]" replying to it,
-           content-derived Message-Ids, fixed dates, "base-commit:" (the
-           tree's base tag) in the cover, From: = git user.name/user.email of
-           REPO, in-body From: when that is not the patch author
-             --version N   N in [PATCH vN ...], 1 to 999 (default 1)
+  mbox     the series as the sender posts it, made by git format-patch
+           (--cover-letter --thread=shallow --base) from the tree's commits
+           rewritten in a temporary outbox repository (the tree is only
+           read): From: and Signed-off-by: are the sender's (git config
+           user.name/user.email of REPO, else global; refused without one),
+           replacing the project identity, which never reaches a mail;
+           real dates, git's Message-Ids.  The cover letter: subject and
+           body from the cover file, "Changes since vN-1", git's shortlog
+           and diffstat, base-commit: and change-id: (series' "# change-id:")
+             -v, --reroll-count N  [PATCH vN ...], as git: 1 to 999
+                           (default: no version)
              --cover FILE  cover letter: subject line, blank line, body
-                           (default: generated shortlog + diffstat)
+                           (default REPO/patches/cover.txt)
+             --changes FILE  the "Changes since vN-1" text (default
+                           REPO/patches/changes-vN.txt when it exists)
              --to ADDR, --cc ADDR   add recipients (repeatable)
+             --recipients none|auto  auto: To/Cc of each patch from the
+                           tree's scripts/get_maintainer.pl --no-git
+                           --no-git-fallback (offline; maintainers To,
+                           reviewers and lists Cc; the cover gets them all)
+             --get-maintainer FILE  instead of TREE/scripts/get_maintainer.pl
              -o FILE       write to FILE instead of stdout
+  range-diff OLD NEW
+           git range-diff of two versions of the series in the tree; each is
+           A..B, or a revision (tag, branch, sha) R meaning base..R
 
 Common options:
   --tree DIR   kernel git tree (default: REPO/out/linux)
@@ -81,9 +108,11 @@ struct Args {
   std::string command;
   std::string tree, repo;
   bool force = false, dry_run = false, build = false;
-  std::string build_cmd, checkpatch, cover, output;
-  int version = 1;
+  bool strict_changelog = false;
+  std::string build_cmd, checkpatch, cover, changes, output, reroll, mbox, sender;
+  std::string recipients = "none", get_maintainer;
   std::vector<std::string> to, cc;
+  std::string old_version, new_version;
 };
 
 [[noreturn]] void UsageError(const std::string& msg) {
@@ -107,17 +136,26 @@ Args Parse(int argc, char** argv) {
   exp->add_flag("--dry-run", a.dry_run);
   CLI::App* imp = app.add_subcommand("import");
   imp->add_flag("--force", a.force);
+  imp->add_option("--mbox", a.mbox);
+  imp->add_option("--sender", a.sender);
   CLI::App* chk = app.add_subcommand("check");
   chk->add_flag("--build", a.build);
   chk->add_option("--build-cmd", a.build_cmd);
   chk->add_option("--checkpatch", a.checkpatch);
+  chk->add_flag("--strict-changelog", a.strict_changelog);
   CLI::App* mb = app.add_subcommand("mbox");
-  mb->add_option("--version", a.version)->check(CLI::Range(1, 999));
+  mb->add_option("-v,--reroll-count", a.reroll);  // parsed by ParseRerollCount
   mb->add_option("--cover", a.cover);
+  mb->add_option("--changes", a.changes);
+  mb->add_option("--recipients", a.recipients)->check(CLI::IsMember({"none", "auto"}));
+  mb->add_option("--get-maintainer", a.get_maintainer);
   mb->add_option("--to", a.to)->allow_extra_args(false);
   mb->add_option("--cc", a.cc)->allow_extra_args(false);
   mb->add_option("-o", a.output);
-  for (CLI::App* sub : {exp, imp, chk, mb}) {
+  CLI::App* rd = app.add_subcommand("range-diff");
+  rd->add_option("old", a.old_version)->required();
+  rd->add_option("new", a.new_version)->required();
+  for (CLI::App* sub : {exp, imp, chk, mb, rd}) {
     sub->set_help_flag();
     sub->add_flag("-h,--help", help);
     sub->fallthrough();  // --tree, --repo after the command
@@ -126,7 +164,7 @@ Args Parse(int argc, char** argv) {
   // A first word that is no command gets a message that says so.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string first = argv[1];
-    if (first != "export" && first != "import" && first != "check" && first != "mbox")
+    if (first != "export" && first != "import" && first != "check" && first != "mbox" && first != "range-diff")
       UsageError("unknown command '" + first + "'");
   }
   try {
@@ -142,9 +180,16 @@ Args Parse(int argc, char** argv) {
     std::cout << kUsage;
     std::exit(0);
   }
-  for (CLI::App* sub : {exp, imp, chk, mb})
+  for (CLI::App* sub : {exp, imp, chk, mb, rd})
     if (sub->parsed()) a.command = sub->get_name();
-  if (a.command.empty()) UsageError("no command (export, import, check, mbox)");
+  if (a.command.empty()) UsageError("no command (export, import, check, mbox, range-diff)");
+  if (!a.reroll.empty()) {
+    try {
+      patchq::ParseRerollCount(a.reroll);
+    } catch (const patchq::Error& e) {
+      UsageError(e.what());
+    }
+  }
   if (!a.build_cmd.empty()) a.build = true;
   return a;
 }
@@ -170,7 +215,7 @@ int main(int argc, char** argv) {
       return a.dry_run && changed > 0 ? 1 : 0;
     }
     if (a.command == "import") {
-      patchq::Import({a.tree, a.repo, a.force}, std::cout);
+      patchq::Import({a.tree, a.repo, a.force, a.mbox, a.sender}, std::cout);
       return 0;
     }
     if (a.command == "check") {
@@ -178,18 +223,26 @@ int main(int argc, char** argv) {
       o.tree = a.tree;
       o.repo = a.repo;
       o.checkpatch = a.checkpatch;
+      o.strict_changelog = a.strict_changelog;
       if (a.build) o.build = patchq::SplitCommand(a.build_cmd.empty() ? patchq::kDefaultBuild : a.build_cmd);
       patchq::CheckResult r = patchq::Check(o, std::cout, std::cerr);
       return r.failed > 0 ? 1 : 0;
     }
+    if (a.command == "range-diff") {
+      std::cout << patchq::RangeDiff(a.tree, a.old_version, a.new_version);
+      return 0;
+    }
     patchq::MboxOptions o;
     o.tree = a.tree;
     o.repo = a.repo;
-    o.version = a.version;
+    o.reroll = a.reroll;
     o.cover_file = a.cover;
+    o.changes_file = a.changes;
     o.to = a.to;
     o.cc = a.cc;
-    std::string text = patchq::Mbox(o);
+    o.recipients_auto = a.recipients == "auto";
+    o.get_maintainer = a.get_maintainer;
+    std::string text = patchq::Mbox(o, std::cerr);
     if (a.output.empty()) {
       std::cout << text;
     } else {

@@ -1,248 +1,166 @@
 #include "tools/patchq/mbox.h"
 
-#include <algorithm>
-#include <cstdint>
-#include <cstdio>
-#include <map>
-#include <sstream>
+#include <charconv>
+#include <ostream>
 
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
 #include "tools/patchq/git.h"
 #include "tools/patchq/identity.h"
-#include "tools/patchq/mime.h"
-#include "tools/patchq/patch.h"
+#include "tools/patchq/outbox.h"
+#include "tools/patchq/recipients.h"
+#include "tools/patchq/sender.h"
 #include "tools/patchq/series.h"
 
 namespace patchq {
 namespace {
 
-uint64_t Fnv1a(const std::string& data, uint64_t seed) {
-  uint64_t h = seed;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
+// "subject\n\nbody" from the cover file, with "Changes since vN-1:" added.
+std::string CoverText(const std::string& cover_file, const std::string& changes_file, int version) {
+  std::string text = ReadFile(cover_file);
+  const std::vector<std::string> lines = SplitLines(text);
+  if (lines.empty() || Trim(lines[0]).empty() || (lines.size() > 1 && !Trim(lines[1]).empty())) {
+    throw Error(cover_file, 1, "expected a subject line, a blank line, then the body");
   }
-  return h;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!changes_file.empty()) {
+    std::string changes = ReadFile(changes_file);
+    while (!changes.empty() && changes.back() == '\n') changes.pop_back();
+    text += "\n\nChanges since v" + std::to_string(version - 1) + ":\n" + changes;
+  }
+  return text + "\n";
 }
 
-// "Sat, 1 Jan 2000 HH:MM:SS +0000": message k is k seconds after the fixed
-// epoch, so mail clients sort the series in order.
-std::string MessageDate(int k) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "Sat, 1 Jan 2000 %02d:%02d:%02d +0000", (k / 3600) % 24, (k / 60) % 60, k % 60);
-  return buf;
+// change-id: after base-commit: at the end of the cover letter, where b4 puts it.
+std::string AddChangeId(const std::string& cover, const std::string& change_id, const std::string& file) {
+  const std::string key = "\nbase-commit: ";
+  size_t at = cover.find(key);
+  if (at == std::string::npos) throw Error(file, 0, "git format-patch wrote no base-commit: line");
+  size_t eol = cover.find('\n', at + 1);
+  return cover.substr(0, eol + 1) + "change-id: " + change_id + "\n" + cover.substr(eol + 1);
 }
 
-std::string Domain(const std::string& email) {
-  size_t at = email.rfind('@');
-  return at == std::string::npos ? "patchq.invalid" : email.substr(at + 1);
+// The project identity must not reach a mail: name the message and line.
+void RefusePlaceholder(const std::string& text, const Identity& queue, const std::string& file) {
+  const std::vector<std::string> lines = SplitLines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find(queue.email) != std::string::npos || lines[i].find(queue.name) != std::string::npos) {
+      throw Error(file, static_cast<int>(i) + 1,
+                  "the project identity '" + queue.Mailbox() +
+                      "' (IDENTITY) would reach the mail; reword the commit message: '" + lines[i] + "'");
+    }
+  }
 }
 
-struct Message {
-  std::string subject;
-  std::string msgid;  // with <>
-  std::string body;
-};
+// git format-patch does not quote body lines starting "From " (mboxrd):
+// such a line would split the message.  The queue check refuses them too.
+void RefuseFromLines(const std::string& text, const std::string& file) {
+  const std::vector<std::string> lines = SplitLines(text);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].rfind("From ", 0) == 0) {
+      throw Error(file, static_cast<int>(i) + 1, "line starts with 'From ' (it would split the mbox; reword it)");
+    }
+  }
+}
+
+// git folds a Subject: longer than 78 columns ("[PATCH v2 03/26] " counts);
+// b4 0.12 (Debian 12) then fails in b4 am ("Header values may not contain
+// linefeed").  One line is valid mail (up to 998 characters), so unfold it.
+std::string UnfoldSubject(const std::string& text) {
+  const size_t end = text.find("\n\n");
+  size_t at = text.find("\nSubject: ");
+  if (at == std::string::npos || at > end) return text;
+  std::string out = text.substr(0, at + 1);
+  size_t eol = text.find('\n', at + 1);
+  out += text.substr(at + 1, eol - at - 1);
+  while (eol + 1 < text.size() && (text[eol + 1] == ' ' || text[eol + 1] == '\t')) {
+    size_t next = text.find('\n', eol + 1);
+    out += " " + Trim(text.substr(eol + 1, next - eol - 1));
+    eol = next;
+  }
+  return out + text.substr(eol);
+}
 
 }  // namespace
 
-std::string ContentHash(const std::string& data) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx",
-                static_cast<unsigned long long>(Fnv1a(data, 0xcbf29ce484222325ULL)),
-                static_cast<unsigned long long>(Fnv1a(data, 0x84222325cbf29ce4ULL)));
-  return buf;
+int ParseRerollCount(const std::string& text) {
+  int v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || v < 1 || v > 999) {
+    throw Error("-v/--reroll-count '" + text + "': expected a whole number from 1 to 999");
+  }
+  return v;
 }
 
-std::string Diffstat(const std::vector<std::string>& patch_files) {
-  if (patch_files.empty()) return " 0 files changed\n";
-  std::vector<std::string> argv = {"git", "apply", "--numstat"};
-  argv.insert(argv.end(), patch_files.begin(), patch_files.end());
-  RunOptions ro = IsolatedGit();
-  ro.cwd = "/";
-  std::string out = RunChecked(argv, ro);
-  struct Stat {
-    long add = 0, del = 0;
-    bool binary = false;
-  };
-  std::map<std::string, Stat> stats;  // sorted by path, as git diff --stat
-  for (const auto& l : SplitLines(out)) {
-    std::istringstream in(l);
-    std::string a, d, path;
-    if (!std::getline(in, a, '\t') || !std::getline(in, d, '\t') || !std::getline(in, path)) continue;
-    Stat& s = stats[path];
-    if (a == "-") {
-      s.binary = true;
-    } else {
-      s.add += std::stol(a);
-      s.del += std::stol(d);
-    }
-  }
-  size_t name_w = 0, max_total = 0;
-  long adds = 0, dels = 0;
-  for (const auto& [p, s] : stats) {
-    name_w = std::max(name_w, p.size());
-    max_total = std::max(max_total, static_cast<size_t>(s.add + s.del));
-    adds += s.add;
-    dels += s.del;
-  }
-  const size_t count_w = std::to_string(max_total).size();
-  const size_t graph_w = 40;
-  std::ostringstream o;
-  for (const auto& [p, s] : stats) {
-    o << " " << p << std::string(name_w - p.size(), ' ') << " | ";
-    if (s.binary) {
-      o << "Bin\n";
-      continue;
-    }
-    std::string n = std::to_string(s.add + s.del);
-    o << std::string(count_w - n.size(), ' ') << n << " ";
-    size_t plus = s.add, minus = s.del;
-    if (max_total > graph_w) {
-      plus = (s.add * graph_w + max_total - 1) / max_total;
-      minus = (s.del * graph_w + max_total - 1) / max_total;
-    }
-    o << std::string(plus, '+') << std::string(minus, '-') << "\n";
-  }
-  o << " " << stats.size() << (stats.size() == 1 ? " file" : " files") << " changed";
-  if (adds) o << ", " << adds << (adds == 1 ? " insertion(+)" : " insertions(+)");
-  if (dels) o << ", " << dels << (dels == 1 ? " deletion(-)" : " deletions(-)");
-  o << "\n";
-  return o.str();
-}
-
-std::string Mbox(const MboxOptions& opts) {
-  if (opts.version < 1) throw Error("--version must be 1 or more");
+std::string Mbox(const MboxOptions& opts, std::ostream& log) {
+  const int version = opts.reroll.empty() ? 1 : ParseRerollCount(opts.reroll);
   const fs::path repo(opts.repo);
+  const Identity queue = ReadIdentity(opts.repo);
+  const Identity sender = SenderIdentity(opts.repo, queue);  // refuse early, before any work
   const std::string series_path = (repo / "series").string();
   const Series series = ReadSeries(series_path);
-  if (series.patches.empty()) throw Error(series_path, 0, "no patches in the series");
-  const Identity submitter = GitUserIdentity(opts.repo);
-
-  std::string base;
-  if (!opts.tree.empty() && fs::exists(opts.tree)) base = BaseCommit(opts.tree);
-  if (base.empty()) base = series.HeaderValue("base-tree");
-  if (base.empty()) {
-    throw Error(series_path, 0, "no base: neither a tree with a 'base' tag (--tree) nor a '# base-tree:' line");
+  const std::string change_id = series.HeaderValue("change-id");
+  if (change_id.empty()) {
+    throw Error(series_path, 0, "no '# change-id: ...' header line (the series' stable id across versions; "
+                                "add one, e.g. '# change-id: 20261202-topic-0123456789ab')");
+  }
+  const std::string base = BaseCommit(opts.tree);
+  const std::string recorded = series.HeaderValue("base-tree");
+  if (!recorded.empty() && recorded != base) {
+    throw Error(series_path, 0, "records base-tree " + recorded + " but " + opts.tree + "'s base is " + base);
+  }
+  // The tree must hold exactly the series (patchq export --dry-run says why not).
+  const std::string head_count = StripNewline(Git(opts.tree, {"rev-list", "--count", base + "..HEAD"}, IsolatedGit()));
+  if (head_count != std::to_string(series.patches.size())) {
+    throw Error(opts.tree, 0, "has " + head_count + " commits on base but " + series_path + " names " +
+                                  std::to_string(series.patches.size()) + " patches (run patchq import or export)");
   }
 
-  std::vector<Patch> patches;
-  std::vector<std::string> files;
-  for (const auto& e : series.patches) {
-    fs::path f = repo / "patches" / e.name;
-    if (!fs::exists(f)) throw Error(series_path, e.line, "names '" + e.name + "' but " + f.string() + " does not exist");
-    patches.push_back(ReadPatch(f.string()));
-    files.push_back(fs::absolute(f).string());
-    const Patch& p = patches.back();
-    // A body line "From " would split the message in the mbox.
-    std::vector<std::string> body = SplitLines(p.body);
-    for (size_t i = 0; i < body.size(); ++i) {
-      if (body[i].rfind("From ", 0) == 0) {
-        throw Error(p.file, p.body_line + static_cast<int>(i), "line starts with 'From ' (it would split the mbox; reword it)");
-      }
+  std::string cover_file = opts.cover_file.empty() ? (repo / "patches/cover.txt").string() : opts.cover_file;
+  if (!fs::exists(cover_file)) throw Error(cover_file, 0, "no cover letter (pass --cover FILE)");
+  std::string changes_file = opts.changes_file;
+  if (changes_file.empty() && version > 1) {
+    fs::path def = repo / "patches" / ("changes-v" + std::to_string(version) + ".txt");
+    if (fs::exists(def)) changes_file = def.string();
+    else log << "warning: no " << def.string() << " (or --changes FILE): the cover has no 'Changes since v"
+             << version - 1 << "' section\n";
+  }
+  if (!changes_file.empty() && version < 2) throw Error("--changes needs -v N with N >= 2");
+
+  Outbox outbox(opts.tree, base, queue, sender);
+  Outbox::Format f;
+  f.cover = CoverText(cover_file, changes_file, version);
+  f.reroll = opts.reroll.empty() ? "" : std::to_string(version);
+  f.to = opts.to;
+  f.cc = opts.cc;
+  const std::vector<fs::path> files = outbox.FormatPatch(f);
+
+  std::vector<std::string> texts;
+  Recipients all;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string text = UnfoldSubject(ReadFile(files[i]));
+    if (i == 0) text = AddChangeId(text, change_id, files[i].string());
+    if (i > 0 && opts.recipients_auto) {
+      const std::string script = opts.get_maintainer.empty()
+                                     ? (fs::path(opts.tree) / "scripts/get_maintainer.pl").string()
+                                     : fs::absolute(opts.get_maintainer).string();
+      Recipients r = GetMaintainer(opts.tree, script, files[i].string());
+      all.Add(r);
+      text = AddRecipients(text, r);
     }
+    texts.push_back(std::move(text));
   }
+  if (opts.recipients_auto) texts[0] = AddRecipients(texts[0], all);
 
-  const int m = static_cast<int>(patches.size());
-  const std::string v = "v" + std::to_string(opts.version);
-  const std::string domain = Domain(submitter.email);
-  auto tag = [&](int k) { return "[PATCH " + v + " " + std::to_string(k) + "/" + std::to_string(m) + "] "; };
-
-  std::vector<Message> msgs(static_cast<size_t>(m) + 1);
-  for (int k = 1; k <= m; ++k) {
-    const Patch& p = patches[static_cast<size_t>(k - 1)];
-    Message& msg = msgs[static_cast<size_t>(k)];
-    msg.subject = tag(k) + p.Summary();
-    const std::string author = p.Author();
-    if (author != submitter.Mailbox()) msg.body = "From: " + author + "\n\n";
-    msg.body += p.body;
-    if (msg.body.empty() || msg.body.back() != '\n') msg.body += "\n";
-    msg.msgid = "<patchq-" + v + "-" + std::to_string(k) + "-" + std::to_string(m) + "-" +
-                ContentHash(msg.subject + "\n" + msg.body) + "@" + domain + ">";
+  std::string mbox;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string name = i == 0 ? cover_file : series.patches[i - 1].name + " (as mailed)";
+    RefusePlaceholder(texts[i], queue, name);
+    RefuseFromLines(texts[i], name);
+    mbox += texts[i];
   }
-
-  // Cover letter.
-  std::string cover_subject, cover_body;
-  if (!opts.cover_file.empty()) {
-    std::vector<std::string> lines = SplitLines(ReadFile(opts.cover_file));
-    size_t i = 0;
-    while (i < lines.size() && lines[i].empty()) ++i;
-    if (i >= lines.size()) throw Error(opts.cover_file, 0, "empty cover letter (expected a subject line, a blank line, a body)");
-    cover_subject = lines[i++];
-    while (i < lines.size() && lines[i].empty()) ++i;
-    for (; i < lines.size(); ++i) cover_body += lines[i] + "\n";
-  } else {
-    std::string based_on = series.HeaderValue("base");
-    cover_subject = "Patch series" + (based_on.empty() ? std::string() : " for " + based_on);
-    std::ostringstream b;
-    b << "This series has " << m << (m == 1 ? " patch" : " patches") << " on top of "
-      << (based_on.empty() ? "the base tree" : based_on) << ".\n\n";
-    // Shortlog, grouped by author in order of first appearance.
-    std::vector<std::string> authors;
-    std::map<std::string, std::vector<std::string>> by_author;
-    for (const auto& p : patches) {
-      std::string a = p.Author();
-      size_t lt = a.find(" <");
-      std::string name = lt == std::string::npos ? a : a.substr(0, lt);
-      if (!by_author.count(name)) authors.push_back(name);
-      by_author[name].push_back(p.Summary());
-    }
-    for (const auto& a : authors) {
-      b << a << " (" << by_author[a].size() << "):\n";
-      for (const auto& s : by_author[a]) b << "  " << s << "\n";
-      b << "\n";
-    }
-    b << Diffstat(files);
-    cover_body = b.str();
-  }
-  if (!cover_body.empty() && cover_body.back() != '\n') cover_body += "\n";
-  if (cover_body.find("\nbase-commit: ") == std::string::npos && cover_body.rfind("base-commit: ", 0) != 0) {
-    cover_body += "\nbase-commit: " + base + "\n";
-  }
-  msgs[0].subject = tag(0) + cover_subject;
-  msgs[0].body = cover_body;
-  {
-    std::string ids;
-    for (int k = 1; k <= m; ++k) ids += msgs[static_cast<size_t>(k)].msgid + "\n";
-    msgs[0].msgid = "<patchq-" + v + "-0-" + std::to_string(m) + "-" +
-                    ContentHash(msgs[0].subject + "\n" + msgs[0].body + ids) + "@" + domain + ">";
-  }
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    for (const auto& l : SplitLines(msgs[i].body)) {
-      if (l.rfind("From ", 0) == 0) {
-        throw Error(i == 0 ? opts.cover_file : series.patches[i - 1].name, 0,
-                    "a line starts with 'From ' (it would split the mbox)");
-      }
-    }
-  }
-
-  std::ostringstream o;
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    const Message& msg = msgs[i];
-    o << "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n";
-    o << "From: " << EncodeMailbox(submitter.name, submitter.email) << "\n";
-    o << "Date: " << MessageDate(static_cast<int>(i)) << "\n";
-    o << "Subject: " << EncodeHeader(msg.subject) << "\n";
-    o << "Message-Id: " << msg.msgid << "\n";
-    if (i > 0) {
-      o << "In-Reply-To: " << msgs[0].msgid << "\n";
-      o << "References: " << msgs[0].msgid << "\n";
-    }
-    auto list = [&](const char* name, const std::vector<std::string>& addrs) {
-      if (addrs.empty()) return;
-      o << name << ": ";
-      for (size_t j = 0; j < addrs.size(); ++j) o << (j ? ",\n " : "") << addrs[j];
-      o << "\n";
-    };
-    list("To", opts.to);
-    list("Cc", opts.cc);
-    o << "MIME-Version: 1.0\n";
-    o << "Content-Type: text/plain; charset=UTF-8\n";
-    o << "Content-Transfer-Encoding: 8bit\n";
-    o << "\n" << msg.body << "\n";
-  }
-  return o.str();
+  return mbox;
 }
 
 }  // namespace patchq

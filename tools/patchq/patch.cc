@@ -7,7 +7,8 @@
 
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
-#include "tools/patchq/mime.h"
+#include "tools/patchq/git.h"
+#include "tools/patchq/subprocess.h"
 
 namespace patchq {
 namespace {
@@ -69,9 +70,28 @@ std::string StripSubjectTags(const std::string& subject) {
   return s;
 }
 
-std::string Patch::Summary() const { return StripSubjectTags(DecodeHeader(Subject())); }
+// RFC 2047 encoded words are decoded by git mailinfo, as git am does; plain
+// ASCII headers (every exported patch so far) need no subprocess.
+static std::string MailinfoField(const std::string& header, const std::string& value, const std::string& field) {
+  RunOptions ro = IsolatedGit();
+  ro.input = header + ": " + value + "\n\n";
+  RunResult r = Run({"git", "mailinfo", "-k", "/dev/null", "/dev/null"}, ro);
+  for (const auto& l : SplitLines(r.out)) {
+    if (StartsWith(l, field + ": ")) return l.substr(field.size() + 2);
+  }
+  return value;
+}
 
-std::string Patch::Author() const { return DecodeHeader(HeaderValue("From")); }
+std::string Patch::Summary() const {
+  const std::string s = Subject();
+  return StripSubjectTags(s.find("=?") == std::string::npos ? s : MailinfoField("Subject", s, "Subject"));
+}
+
+std::string Patch::Author() const {
+  const std::string f = HeaderValue("From");
+  if (f.find("=?") == std::string::npos) return f;
+  return MailinfoField("From", f, "Author") + " <" + MailinfoField("From", f, "Email") + ">";
+}
 
 Patch ParsePatch(const std::string& text, const std::string& file) {
   Patch p;

@@ -24,7 +24,8 @@ using testing::MakeRepo;
 using testing::TestData;
 
 const std::vector<std::string> kHeader = {"# patchq test series", "# base: fake tree",
-                                          "# base-tree: 015746923cefb1962fcf105296d5b8cc594556c5"};
+                                          "# base-tree: 015746923cefb1962fcf105296d5b8cc594556c5",
+                                          "# change-id: 20000101-patchq-fixture-0123456789ab"};
 
 // Every regular file below dir, relative path -> bytes.
 std::map<std::string, std::string> Snapshot(const fs::path& dir) {
@@ -44,7 +45,7 @@ struct Fixture {
     base = MakeFakeTree(tree);
     MakeRepo(repo, kHeader, GoodPatches());
   }
-  ImportOptions imp(bool force = false) const { return {tree.string(), repo.string(), force}; }
+  ImportOptions imp(bool force = false) const { return {tree.string(), repo.string(), force, "", ""}; }
   ExportOptions exp(bool dry = false) const { return {tree.string(), repo.string(), dry}; }
 };
 
@@ -208,7 +209,7 @@ TEST(RoundTrip, ImportReportsMissingAndStalePatches) {
       Import(f.imp(), log);
       FAIL() << "a series naming a missing file must fail";
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("series:5: names '0002-missing.patch' but"), std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("series:6: names '0002-missing.patch' but"), std::string::npos)
           << e.what();
     }
   }
@@ -219,7 +220,7 @@ TEST(RoundTrip, ImportReportsMissingAndStalePatches) {
       Import(f.imp(), log);
       FAIL() << "a patch that does not apply must fail";
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("series:5: '0002-stale.patch' does not apply"), std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("series:6: '0002-stale.patch' does not apply"), std::string::npos)
           << e.what();
     }
     // Left at base, not half-applied, no am in progress.
