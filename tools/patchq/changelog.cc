@@ -41,11 +41,11 @@ bool IsImperativeVerb(const std::string& word) {
       "keep", "kill", "launch", "let", "limit", "load", "lock", "look", "make", "map", "mark", "mask", "merge",
       "migrate", "mirror", "move", "name", "nuke", "open", "opt", "pass", "pin", "plumb", "poison", "populate",
       "pre-fault", "prefault", "prepare", "preserve", "prevent", "print", "process", "promote", "propagate",
-      "protect", "provide", "prune", "punch", "purge", "push", "put", "query", "read", "reclaim", "record",
+      "protect", "provide", "prune", "punch", "purge", "push", "put", "query", "race", "read", "reclaim", "record",
       "reduce", "refactor", "refuse", "register", "reject", "release", "reload", "remove", "rename", "reorder",
       "replace", "report", "require", "reserve", "reset", "resolve", "restore", "restrict", "retry", "return",
       "reuse", "revert", "rework", "run", "save", "say", "scan", "select", "separate", "serialize", "set", "share",
-      "shrink", "signal", "simplify", "skip", "sort", "split", "start", "stop", "store", "stub", "support",
+      "shrink", "signal", "simplify", "skip", "sort", "split", "start", "stop", "store", "stress", "stub", "support",
       "switch", "take", "teach", "tell", "test", "tighten", "track", "translate", "treat", "trigger", "trim",
       "truncate", "tweak", "unbind", "unexport", "unify", "unlock", "unmap", "unpin", "unregister", "update",
       "use", "validate", "verify", "walk", "warn", "wire", "wrap", "write", "zap", "zero"};

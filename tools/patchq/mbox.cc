@@ -63,22 +63,26 @@ void RefuseFromLines(const std::string& text, const std::string& file) {
   }
 }
 
-// git folds a Subject: longer than 78 columns ("[PATCH v2 03/26] " counts);
-// b4 0.12 (Debian 12) then fails in b4 am ("Header values may not contain
-// linefeed").  One line is valid mail (up to 998 characters), so unfold it.
-std::string UnfoldSubject(const std::string& text) {
+// git folds a From: or Subject: longer than 78 columns (a long name and
+// address; "[PATCH v2 03/26] " counts); b4 0.12 (Debian 12) then fails in
+// b4 am ("Header values may not contain linefeed").  One line is valid mail
+// (up to 998 characters), so those headers are unfolded.
+std::string UnfoldHeaders(const std::string& text) {
   const size_t end = text.find("\n\n");
-  size_t at = text.find("\nSubject: ");
-  if (at == std::string::npos || at > end) return text;
-  std::string out = text.substr(0, at + 1);
-  size_t eol = text.find('\n', at + 1);
-  out += text.substr(at + 1, eol - at - 1);
-  while (eol + 1 < text.size() && (text[eol + 1] == ' ' || text[eol + 1] == '\t')) {
-    size_t next = text.find('\n', eol + 1);
-    out += " " + Trim(text.substr(eol + 1, next - eol - 1));
-    eol = next;
+  if (end == std::string::npos) return text;
+  std::string out;
+  bool unfolding = false;
+  for (const auto& l : SplitLines(text.substr(0, end + 1))) {
+    const bool continuation = !l.empty() && (l[0] == ' ' || l[0] == '\t');
+    if (continuation && unfolding) {
+      out.pop_back();  // the '\n'
+      out += " " + Trim(l) + "\n";
+      continue;
+    }
+    if (!continuation) unfolding = l.rfind("From: ", 0) == 0 || l.rfind("Subject: ", 0) == 0 || l.rfind("Date: ", 0) == 0;
+    out += l + "\n";
   }
-  return out + text.substr(eol);
+  return out + text.substr(end + 1);
 }
 
 }  // namespace
@@ -139,7 +143,7 @@ std::string Mbox(const MboxOptions& opts, std::ostream& log) {
   std::vector<std::string> texts;
   Recipients all;
   for (size_t i = 0; i < files.size(); ++i) {
-    std::string text = UnfoldSubject(ReadFile(files[i]));
+    std::string text = UnfoldHeaders(ReadFile(files[i]));
     if (i == 0) text = AddChangeId(text, change_id, files[i].string());
     if (i > 0 && opts.recipients_auto) {
       const std::string script = opts.get_maintainer.empty()
