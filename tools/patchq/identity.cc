@@ -2,7 +2,6 @@
 
 #include "tools/patchq/error.h"
 #include "tools/patchq/files.h"
-#include "tools/patchq/subprocess.h"
 
 namespace patchq {
 
@@ -29,21 +28,6 @@ Identity ParseIdentity(const std::string& text, const std::string& file) {
 Identity ReadIdentity(const std::string& repo) {
   std::string path = repo + "/IDENTITY";
   return ParseIdentity(ReadFile(path), path);
-}
-
-Identity GitUserIdentity(const std::string& dir) {
-  auto get = [&](const std::string& key) {
-    RunResult r = Run({"git", "-C", dir, "config", key});
-    std::string v = Trim(r.out);
-    if (!r.ok() || v.empty()) {
-      throw Error(dir, 0, "git config " + key + " is not set (the mbox From: is the submitter's git identity)");
-    }
-    return v;
-  };
-  Identity id;
-  id.name = get("user.name");
-  id.email = get("user.email");
-  return id;
 }
 
 }  // namespace patchq

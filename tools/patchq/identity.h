@@ -1,5 +1,5 @@
-// The project identity (IDENTITY: "name = ..." and "email = ..." lines) and
-// the submitter's git identity.
+// The project identity (IDENTITY: "name = ..." and "email = ..." lines): the
+// queue's one author and signer.  The sender's identity is in sender.h.
 #pragma once
 
 #include <string>
@@ -15,7 +15,5 @@ struct Identity {
 
 Identity ParseIdentity(const std::string& text, const std::string& file);
 Identity ReadIdentity(const std::string& repo);  // <repo>/IDENTITY
-// git config user.name / user.email as seen from dir.
-Identity GitUserIdentity(const std::string& dir);
 
 }  // namespace patchq
