@@ -11,6 +11,7 @@
 #include "vmm/lib/host_support.h"
 #include "vmm/lib/kvm_system.h"
 #include "vmm/lib/machine.h"
+#include "vmm/lib/machine_coco.h"
 #include "vmm/lib/summary.h"
 
 namespace gmem {
@@ -59,7 +60,7 @@ int Probe(const Capabilities& caps, bool json) {
   std::string text = caps.Describe() + "\n";
   text += std::string("in-place conversion (sw-protected): ") +
           (InPlaceConversionSupported(caps) ? "supported" : "not supported") + "\n";
-  for (Mode m : {Mode::kDefault, Mode::kSwProtected}) {
+  for (Mode m : {Mode::kDefault, Mode::kSwProtected, Mode::kSnp, Mode::kTdx}) {
     Status s = CheckModeSupported(caps, m, Backing::kGuestMemfd);
     text += std::string("mode ") + ModeName(m) + ": " +
             (s.ok() ? "supported" : s.error().message()) + "\n";
@@ -80,7 +81,9 @@ int Probe(const Capabilities& caps, bool json) {
                {"vm_types", caps.vm_types},
                {"memory_attributes", caps.memory_attributes},
                {"exit_hypercall", caps.exit_hypercall},
-               {"gmem_memory_attributes", caps.gmem_memory_attributes}}},
+               {"gmem_memory_attributes", caps.gmem_memory_attributes},
+               {"sev_device", caps.sev_device},
+               {"tdx_module", caps.tdx_module}}},
              {"modes", modes}});
   return kExitPass;
 }
@@ -127,6 +130,13 @@ int Main(int argc, char** argv) {
 
   if (Status s = CheckModeSupported(caps, o.mode, o.backing); !s.ok())
     return Fail(s.error(), o.json);
+  if (IsConfidential(o.mode)) {
+    if (Status s = CheckHostMemory(o.ram_size); !s.ok()) return Fail(s.error(), o.json);
+    auto r = RunConfidentialGuest(kvm, cfg);
+    if (!r.ok()) return Fail(r.error(), o.json);
+    std::fputs(FormatCocoSummary(cfg, r.value()).c_str(), stdout);
+    return r.value().passed ? kExitPass : kExitGuestFailed;
+  }
   if (auto c = ResolveConversion(caps, o.mode, o.conversion); !c.ok())
     return Fail(c.error(), o.json);
   if (Status s = CheckHostMemory(o.ram_size); !s.ok()) return Fail(s.error(), o.json);

@@ -44,7 +44,15 @@ enum Event : uint32_t {
   kEvDone = 7,         /* verdict in boot_info */
 };
 
-enum Mode : uint32_t { kModeDefault = 0, kModeSwProtected = 1 };
+enum Mode : uint32_t { kModeDefault = 0, kModeSwProtected = 1, kModeSnp = 2, kModeTdx = 3 };
+
+/* Confidential guests (payload_snp, payload_tdx) cannot let the host read
+ * the boot-info block (it is private), so their verdict travels otherwise:
+ * TDX: out32 to kPortVerdict (TDG.VP.VMCALL<Instruction.IO>), 0 = passed,
+ * else the failing Step.  SNP: the GHCB MSR protocol's termination request
+ * with reason set kSnpTermSet and the Step (0 = passed) as reason code. */
+constexpr uint16_t kPortVerdict = 0x513;
+constexpr uint32_t kSnpTermSet = 0xa;
 
 enum Step : uint32_t {
   kStepNone = 0,

@@ -50,7 +50,8 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
 
   const CLI::Validator size(SizeToBytes, "SIZE");
   const auto modes = Choice<Mode>(
-      {{"default", Mode::kDefault}, {"sw-protected", Mode::kSwProtected}});
+      {{"default", Mode::kDefault}, {"sw-protected", Mode::kSwProtected},
+       {"snp", Mode::kSnp}, {"tdx", Mode::kTdx}});
   const auto backings = Choice<Backing>(
       {{"gmem", Backing::kGuestMemfd}, {"guest_memfd", Backing::kGuestMemfd},
        {"anon", Backing::kAnonymous}, {"anonymous", Backing::kAnonymous}});
@@ -158,6 +159,13 @@ KVM_HC_MAP_GPA_RANGE, a message through shared memory) and summarise.
   --mode sw-protected   KVM_X86_SW_PROTECTED_VM; work RAM private in
                         guest_memfd, converted on KVM_EXIT_HYPERCALL and
                         KVM_EXIT_MEMORY_FAULT
+  --mode snp            AMD SEV-SNP guest (KVM_X86_SNP_VM, upstream Linux 6.11+,
+                        /dev/sev): KVM_SEV_INIT2, SNP_LAUNCH_START/UPDATE/
+                        FINISH; page-state changes serviced as MAP_GPA_RANGE
+  --mode tdx            Intel TDX guest (KVM_X86_TDX_VM, upstream Linux 6.16+):
+                        KVM_TDX_INIT_VM/INIT_VCPU/INIT_MEM_REGION/FINALIZE_VM;
+                        MapGPA serviced as MAP_GPA_RANGE.  Both exit 4 (skip)
+                        with the reason on a host without the hardware
   --conversion auto|in-place|attributes
                         sw-protected only: convert in place inside
                         guest_memfd (KVM_SET_MEMORY_ATTRIBUTES2, one copy of

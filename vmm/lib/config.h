@@ -10,7 +10,9 @@
 
 namespace gmem {
 
-enum class Mode { kDefault, kSwProtected };
+// kSnp, kTdx: confidential VMs on AMD SEV-SNP / Intel TDX hardware
+// (KVM_X86_SNP_VM, KVM_X86_TDX_VM), launched with upstream's ABI.
+enum class Mode { kDefault, kSwProtected, kSnp, kTdx };
 enum class Backing { kGuestMemfd, kAnonymous };
 // How private<->shared conversions are done in a VM with private memory:
 // in place inside guest_memfd (KVM_SET_MEMORY_ATTRIBUTES2 on the file, one
@@ -22,10 +24,11 @@ enum class Conversion { kAuto, kInPlace, kAttributes };
 // (KVM_EXIT_HYPERCALL) or a boot-info mailbox and an I/O port.
 enum class HcChannel { kAuto, kInstruction, kPort };
 
-const char* ModeName(Mode m);        // "default", "sw-protected"
+const char* ModeName(Mode m);        // "default", "sw-protected", "snp", "tdx"
 const char* BackingName(Backing b);  // "guest_memfd", "anonymous"
 const char* ConversionName(Conversion c);  // "auto", "in-place", "attributes"
-unsigned VmType(Mode m);             // KVM_X86_DEFAULT_VM, KVM_X86_SW_PROTECTED_VM
+unsigned VmType(Mode m);             // KVM_X86_DEFAULT_VM, KVM_X86_SW_PROTECTED_VM, ...
+bool IsConfidential(Mode m);         // SNP or TDX: hardware-protected guest
 const char* VmTypeName(Mode m);      // "KVM_X86_DEFAULT_VM", ...
 
 using Sink = std::function<void(const std::string&)>;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -9,6 +10,22 @@
 #include "common/uapi/kvm.h"
 
 namespace gmem {
+
+namespace {
+const char* HintFor(Mode mode) {
+  switch (mode) {
+    case Mode::kDefault: return "needs Linux 6.18+ guest_memfd mmap support";
+    case Mode::kSwProtected: return "needs a kernel with CONFIG_KVM_SW_PROTECTED_VM";
+    case Mode::kSnp:
+      return "needs an AMD SEV-SNP host running upstream Linux 6.11+ with "
+             "kvm_amd.sev_snp=1 (see vmm/README.md)";
+    case Mode::kTdx:
+      return "needs an Intel TDX host running upstream Linux 6.16+ with "
+             "kvm_intel.tdx=1 (see vmm/README.md)";
+  }
+  return "";
+}
+}  // namespace
 
 Status CheckModeSupported(const Capabilities& c, Mode mode, Backing backing) {
   std::string missing;
@@ -22,6 +39,21 @@ Status CheckModeSupported(const Capabilities& c, Mode mode, Backing backing) {
          "GUEST_MEMFD_FLAG_MMAP (KVM_CAP_GUEST_MEMFD_FLAGS)");
     need((c.guest_memfd_flags & GUEST_MEMFD_FLAG_INIT_SHARED) != 0,
          "GUEST_MEMFD_FLAG_INIT_SHARED (KVM_CAP_GUEST_MEMFD_FLAGS)");
+  } else if (mode == Mode::kSnp || mode == Mode::kTdx) {
+    const bool snp = mode == Mode::kSnp;
+    char types[64];
+    std::snprintf(types, sizeof types, " (KVM_CAP_VM_TYPES is 0x%llx)",
+                  static_cast<unsigned long long>(c.vm_types));
+    const unsigned type = VmType(mode);
+    need(c.SupportsVmType(type), (std::string(VmTypeName(mode)) + types).c_str());
+    if (snp) need(c.sev_device, c.sev_reason.empty() ? "/dev/sev" : c.sev_reason.c_str());
+    else if (c.SupportsVmType(type))
+      need(c.tdx_module, ("a TDX module (" + c.tdx_reason + ")").c_str());
+    need(c.guest_memfd, "KVM_CAP_GUEST_MEMFD");
+    need((c.memory_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) != 0,
+         "KVM_MEMORY_ATTRIBUTE_PRIVATE (KVM_CAP_MEMORY_ATTRIBUTES)");
+    need((c.exit_hypercall & (1ull << KVM_HC_MAP_GPA_RANGE)) != 0,
+         "KVM_HC_MAP_GPA_RANGE exits (KVM_CAP_EXIT_HYPERCALL)");
   } else if (mode == Mode::kSwProtected) {
     need(c.SupportsVmType(KVM_X86_SW_PROTECTED_VM),
          "KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES)");
@@ -36,9 +68,7 @@ Status CheckModeSupported(const Capabilities& c, Mode mode, Backing backing) {
                         " is not supported by the running kernel: missing " +
                         missing,
                     ErrorKind::kUnsupported,
-                    mode == Mode::kDefault
-                        ? "needs Linux 6.18+ guest_memfd mmap support"
-                        : "needs a kernel with CONFIG_KVM_SW_PROTECTED_VM");
+                    HintFor(mode));
 }
 
 bool InPlaceConversionSupported(const Capabilities& c) {

@@ -43,6 +43,11 @@ long RealKvmIoctl::Vcpu(int id, unsigned long req, uintptr_t arg) {
   return fd < 0 ? -EBADF : Do(fd, req, arg);
 }
 
+UniqueFd RealKvmIoctl::TakeVcpu(int id) {
+  if (id < 0 || static_cast<size_t>(id) >= vcpus_.size()) return UniqueFd();
+  return std::move(vcpus_[id]);
+}
+
 int RealKvmIoctl::vcpu_fd(int id) const {
   if (id < 0 || static_cast<size_t>(id) >= vcpus_.size()) return -1;
   return vcpus_[id].get();

@@ -36,6 +36,8 @@ class RealKvmIoctl final : public KvmIoctl {
   long Vcpu(int id, unsigned long req, uintptr_t arg) override;
   int vm_fd() const { return vm_.get(); }
   int vcpu_fd(int id) const;
+  UniqueFd TakeVcpu(int id);  // for the run loop, once launched
+  int gmem_fd() const { return others_.empty() ? -1 : others_.front().get(); }
 
  private:
   int kvm_fd_;  // not owned

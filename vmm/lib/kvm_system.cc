@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/uapi/kvm.h"
+#include "vmm/lib/coco_probe.h"
 
 namespace gmem {
 
@@ -50,6 +51,7 @@ Capabilities KvmSystem::Probe() const {
   c.exit_hypercall = static_cast<uint64_t>(Check(KVM_CAP_EXIT_HYPERCALL));
   c.gmem_memory_attributes =
       static_cast<uint64_t>(Check(KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES));
+  ProbeConfidential(*this, &c);
   return c;
 }
 

@@ -19,6 +19,12 @@ struct Capabilities {
   // KVM_SET_MEMORY_ATTRIBUTES2 on guest_memfd (in-place conversion)
   uint64_t gmem_memory_attributes = 0;
   uint64_t exit_hypercall = 0;     // hypercalls that can exit to userspace
+  // Confidential hardware (lib/coco_probe): /dev/sev can be opened, and
+  // KVM_TDX_CAPABILITIES answered on a TDX VM; otherwise why not.
+  bool sev_device = false;
+  std::string sev_reason;
+  bool tdx_module = false;
+  std::string tdx_reason;
 
   bool SupportsVmType(unsigned type) const {
     return type < 64 && (vm_types >> type) & 1;

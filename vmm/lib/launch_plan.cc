@@ -1,6 +1,7 @@
 #include "vmm/lib/launch_plan.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "vmm/guest/abi.h"
 
@@ -36,6 +37,18 @@ LaunchPlan PlanLaunch(CocoKind kind, uint64_t ram_size, uint64_t payload_size) {
       "payload");
   if (!snp) add(kTdxResetPageGpa, kPage, T::kNormal, true, "reset vector");
   return p;
+}
+
+void SetLeafBits(std::span<uint8_t> mem, const PageTableLayout& l, uint64_t mask) {
+  for (uint64_t i = 0; i < l.num_pds * 512; ++i) {
+    const uint64_t at = l.pd_gpa + i * 8;
+    if (at + 8 > mem.size()) return;
+    uint64_t e;
+    std::memcpy(&e, mem.data() + at, 8);
+    if (!(e & kPtePresent)) continue;
+    e |= mask;
+    std::memcpy(mem.data() + at, &e, 8);
+  }
 }
 
 uint64_t StagingOffset(const LaunchPlan& plan, uint64_t gpa) {

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "vmm/lib/page_tables.h"
 #include "vmm/lib/sev_snp.h"
 
 namespace gmem {
@@ -44,6 +46,10 @@ constexpr uint64_t kSnpSecretsGpa = 0x3000;
 constexpr uint64_t kSnpCpuidGpa = 0x4000;
 // TDX: the reset vector page (a TD starts at 0xFFFFFFF0 in 32-bit mode).
 constexpr uint64_t kTdxResetPageGpa = 0xFFFFF000ull;
+
+// OR mask into every leaf (2 MiB) entry of the identity map: the SEV
+// C-bit, so that the guest's data accesses are private from the start.
+void SetLeafBits(std::span<uint8_t> mem, const PageTableLayout& l, uint64_t mask);
 
 // payload_size: bytes of the payload image at abi::kPayloadGpa.
 LaunchPlan PlanLaunch(CocoKind kind, uint64_t ram_size, uint64_t payload_size);

@@ -82,6 +82,11 @@ void LaunchDigest::AddVmsa(std::span<const uint8_t, 4096> vmsa) {
   Page(PageType::kVmsa, kVmsaGpa, Sha384Of(vmsa));
 }
 
+Termination DecodeTermination(uint64_t msr) {
+  return {(msr & 0xfff) == 0x100, static_cast<uint32_t>((msr >> 12) & 0xf),
+          static_cast<uint32_t>((msr >> 16) & 0xff)};
+}
+
 std::vector<uint8_t> CpuidPage(std::span<const CpuidFunction> fns) {
   if (fns.size() > kCpuidMaxFunctions) return {};
   std::vector<uint8_t> page(4096, 0);

@@ -92,4 +92,21 @@ constexpr size_t kCpuidMaxFunctions = 64;
 // error (returns an empty vector).
 std::vector<uint8_t> CpuidPage(std::span<const CpuidFunction> fns);
 
+// The GHCB MSR protocol's termination request (GHCB spec, MSR protocol,
+// 0x100): what KVM hands to userspace as KVM_SYSTEM_EVENT_SEV_TERM.
+struct Termination {
+  bool is_request;  // GHCBInfo 0x100
+  uint32_t reason_set;   // bits 15:12
+  uint32_t reason_code;  // bits 23:16
+};
+Termination DecodeTermination(uint64_t ghcb_msr);
+constexpr uint64_t TerminationRequest(uint32_t set, uint32_t code) {
+  return 0x100 | (uint64_t{set & 0xf} << 12) | (uint64_t{code & 0xff} << 16);
+}
+
+// The C-bit: CPUID 0x8000001F EBX[5:0] gives its position.
+constexpr uint64_t CBitMask(uint32_t cpuid_8000001f_ebx) {
+  return 1ull << (cpuid_8000001f_ebx & 0x3f);
+}
+
 }  // namespace gmem::snp

@@ -108,6 +108,15 @@ void Mrtd::AddRegion(uint64_t gpa, std::span<const uint8_t> data, bool measured)
   }
 }
 
+std::vector<uint8_t> ResetPage(uint32_t entry32) {
+  std::vector<uint8_t> page(4096, 0xf4);  // hlt
+  constexpr uint32_t kResetIp = 0xfffffff0u;
+  const uint32_t rel = entry32 - (kResetIp + 5);  // wraps modulo 2^32, as EIP
+  page[0xff0] = 0xe9;                             // jmp rel32
+  for (int i = 0; i < 4; ++i) page[0xff1 + i] = static_cast<uint8_t>(rel >> (8 * i));
+  return page;
+}
+
 Digest384 Mrtd::Value() const {
   Sha384 copy = sha_;
   return copy.Final();

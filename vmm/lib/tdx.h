@@ -58,4 +58,10 @@ class Mrtd {
   Sha384 sha_;
 };
 
+// The page at kTdxResetPageGpa (0xFFFFF000): a TD's vCPUs start at
+// 0xFFFFFFF0 in 32-bit protected mode, paging off, flat segments; the page
+// holds a near jump from there to entry32 (the payload's 32-bit entry) and
+// HLT everywhere else.
+std::vector<uint8_t> ResetPage(uint32_t entry32);
+
 }  // namespace gmem::tdx

@@ -14,10 +14,14 @@
 
 namespace gmem {
 Result<Vcpu> Vcpu::Create(const KvmSystem& kvm, const Vm& vm, int id) {
-  int size = GMEM_TRY(kvm.VcpuMmapSize());
   int fd = ::ioctl(vm.fd(), KVM_CREATE_VCPU, id);
   if (fd < 0) return Error::Sys("KVM_CREATE_VCPU", errno);
-  UniqueFd vfd(fd);
+  return Adopt(kvm, UniqueFd(fd));
+}
+
+Result<Vcpu> Vcpu::Adopt(const KvmSystem& kvm, UniqueFd vfd) {
+  int size = GMEM_TRY(kvm.VcpuMmapSize());
+  const int fd = vfd.get();
   void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE,
                    MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) return Error::Sys("mmap(kvm_run)", errno);
@@ -89,6 +93,9 @@ Result<VcpuExit> Vcpu::RunOnce() {
       return VcpuExit{HaltExit{}};
     case KVM_EXIT_SHUTDOWN:
       return VcpuExit{ShutdownExit{}};
+    case KVM_EXIT_SYSTEM_EVENT:
+      return VcpuExit{OtherExit{r->exit_reason, r->system_event.type,
+                                r->system_event.ndata ? r->system_event.data[0] : 0}};
     case KVM_EXIT_FAIL_ENTRY:
       return Error::Msg("KVM_RUN: entry failed, hardware reason " +
                         Hex(r->fail_entry.hardware_entry_failure_reason));

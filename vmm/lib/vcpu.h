@@ -18,6 +18,8 @@ class Vm;
 class Vcpu {
  public:
   static Result<Vcpu> Create(const KvmSystem& kvm, const Vm& vm, int id);
+  // A vCPU created elsewhere (a confidential launch); maps its kvm_run.
+  static Result<Vcpu> Adopt(const KvmSystem& kvm, UniqueFd fd);
 
   Status SetCpuidFromHost(const KvmSystem& kvm) const;
   Status EnterLongMode(const LongModeState& s) const;

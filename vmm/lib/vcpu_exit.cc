@@ -17,6 +17,7 @@ const char* ExitName(const VcpuExit& e) {
         case KVM_EXIT_MMIO: return "mmio";
         case KVM_EXIT_EXCEPTION: return "exception";
         case KVM_EXIT_INTR: return "intr";
+        case KVM_EXIT_SYSTEM_EVENT: return "system_event";
       }
       return "other";
     }

@@ -35,6 +35,10 @@ struct ShutdownExit {};  // triple fault
 struct InterruptedExit {};
 struct OtherExit {
   uint32_t reason;  // KVM_EXIT_*
+  // KVM_EXIT_SYSTEM_EVENT: its type and first data word (an SEV-SNP
+  // guest's termination request carries its GHCB MSR value there).
+  uint32_t event_type = 0;
+  uint64_t event_data0 = 0;
 };
 
 using VcpuExit = std::variant<IoExit, HypercallExit, MemoryFaultExit, HaltExit,

@@ -119,11 +119,11 @@ TEST(ToRunConfig, RefusesBadInputBeforeAnyKvm) {
 
 TEST(Options, RejectsBadInput) {
   for (auto args : std::vector<std::vector<std::string>>{
-           {"--mode", "tdx"}, {"--ram"}, {"--ram", "lots"}, {"--ram", "12X"},
+           {"--mode", "sev"}, {"--ram"}, {"--ram", "lots"}, {"--ram", "12X"},
            {"--ram", "99999999999999999999"}, {"--frobnicate"}, {"extra"},
            {"--timeout", "0"}, {"--backing", "hugetlb"}, {"--hypercall", "x"},
            {"--bench-sizes", "1G,"}, {"--bench-reps", "101"},
-           {"--bench-fill", "1Q"}, {"--mode", "0"}, {"--mode", "1"}}) {
+           {"--bench-fill", "1Q"}, {"--mode", "0"}, {"--mode", "1"}, {"--mode", "2"}, {"--mode", "3"}}) {
     auto o = Parse(args);
     ASSERT_FALSE(o.ok()) << args[0];
     EXPECT_EQ(o.error().kind(), ErrorKind::kInvalidArgument);

@@ -54,7 +54,7 @@ cli_checks() {
 	check_err 2 "unaligned RAM" --ram 9M
 	check_err 2 "RAM beyond the host" --ram 64T
 	check_err 2 "unknown option" --bogus
-	check_err 2 "unknown mode" --mode tdx
+	check_err 2 "unknown mode" --mode sev
 	check_err 2 "sw-protected on anonymous memory" --mode sw-protected --backing anon
 	head -c 100 "$payload" >"$tmp/truncated"
 	check_err 2 "truncated payload" --payload "$tmp/truncated"
@@ -63,6 +63,28 @@ cli_checks() {
 	check_err 2 "missing payload" --payload "$tmp/nope"
 	check_err 4 "missing /dev/kvm" --kvm "$tmp/no-kvm"
 	"$vmm" --help | grep -q -- "--mode sw-protected" || fail "--help"
+	"$vmm" --help | grep -q -- "--mode snp" || fail "--help lacks --mode snp"
+
+	# --mode snp|tdx without the hardware (this machine): exit 4 (skip) with
+	# one line naming what is missing.  On an SNP or TDX host the mode is
+	# supported and this check does not apply.
+	"$vmm" --probe >"$tmp/probe.coco" 2>&1
+	for m in snp tdx; do
+		if grep -q "^mode $m: supported" "$tmp/probe.coco"; then
+			echo "# --mode $m is supported on this host: refusal not checked"
+			continue
+		fi
+		check_err 4 "--mode $m without the hardware" --mode $m
+		grep -q "^gmem-vmm: mode $m is not supported by the running kernel: missing " "$tmp/err" ||
+			fail "--mode $m: reason line: $(cat "$tmp/err")"
+		want=$([[ $m == snp ]] && echo "KVM_X86_SNP_VM" || echo "KVM_X86_TDX_VM")
+		grep -q "$want" "$tmp/err" || grep -q "/dev/sev" "$tmp/err" ||
+			fail "--mode $m: reason does not name $want: $(cat "$tmp/err")"
+		check_err 4 "--mode $m without the hardware, JSON" --mode $m --json
+		json_check "$tmp/out" 'd["error"]["kind"] == "unsupported"' 'd["error"]["exit_status"] == 4'
+	done
+	# Without /dev/kvm at all, the same skip.
+	check_err 4 "--mode snp without /dev/kvm" --mode snp --kvm "$tmp/no-kvm"
 
 	# --json on an error exit: the error as JSON on stdout, the line on stderr.
 	check_err 4 "missing /dev/kvm, JSON" --json --kvm "$tmp/no-kvm"
@@ -73,11 +95,12 @@ cli_checks() {
 
 	# --probe, as text and JSON.
 	"$vmm" --probe >"$tmp/probe" || fail "--probe exit $?"
-	expect_in "$tmp/probe" "user_memory2=" "mode default: " "mode sw-protected: "
+	expect_in "$tmp/probe" "user_memory2=" "mode default: " "mode sw-protected: " \
+		"mode snp: " "mode tdx: "
 	"$vmm" --probe --json >"$tmp/probe.json" || fail "--probe --json exit $?"
 	json_check "$tmp/probe.json" 'd["schema_version"] == 1' \
 		'isinstance(d["capabilities"]["user_memory2"], bool)' \
-		'set(d["modes"]) == {"default", "sw-protected"}' \
+		'set(d["modes"]) == {"default", "sw-protected", "snp", "tdx"}' \
 		'all(m["supported"] == (m["reason"] is None) for m in d["modes"].values())'
 }
 
