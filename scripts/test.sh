@@ -3,7 +3,8 @@
 # whatever is missing first.  Stages:
 #   unit       shellcheck -x of the scripts; bazel test //... (C++ unit tests, VMM
 #              end-to-end and ABI tests on the host kernel)
-#   queue      patchq check: the series applies with quilt, headers, checkpatch --strict
+#   queue      patchq check: the series applies with quilt, headers, checkpatch --strict;
+#              the series mailed (patchq mbox), through b4 am and back byte for byte
 #   harness    the QEMU harness judges pass/fail/skip/WARN/hang correctly
 #   kernel     kvm_smoke, the test VMM and upstream's 6.12 KVM selftests on our kernel
 #   inplace    the same with kvm.gmem_in_place_conversion=1, plus the in-place
@@ -195,11 +196,66 @@ queue_ktap() {
 	ktap_print
 }
 
+# queue_roundtrip: the series as posted (patchq mbox, from the repository's
+# own git identity or else a CI one: the global config is not read, so the
+# check is the same for everyone), through b4 am, back into a scratch clone
+# of the tree with patchq import --mbox, and exported: patches/ and series
+# must come back byte for byte.  KTAP on stdout.
+queue_roundtrip() {
+	local tmp gc who n got
+	tmp=$(mktemp -d)
+	gc=$tmp/gitconfig
+	printf '[user]\n\tname = Queue Roundtrip\n\temail = queue-roundtrip@example.org\n' >"$gc"
+	who="$(GIT_CONFIG_GLOBAL=$gc git -C "$REPO" config user.name) <$(GIT_CONFIG_GLOBAL=$gc git -C "$REPO" config user.email)>"
+	n=$(grep -c '^[^#]' "$REPO/series")
+	ktap_reset
+	if GIT_CONFIG_GLOBAL=$gc "$REPO/scripts/patchq.sh" mbox --tree "$TREE" --repo "$REPO" -v 2 --recipients auto \
+		-o "$tmp/series.mbx" >"$tmp/mbox.log" 2>&1; then
+		ktap_ok "patchq mbox from $who"
+	else
+		ktap_not_ok "patchq mbox" "$(tail -n 1 "$tmp/mbox.log")"
+	fi
+	mkdir -p "$tmp/b4/am" "$tmp/queue/patches"
+	git -C "$tmp/b4" init -q && git -C "$tmp/b4" config user.name b4 && git -C "$tmp/b4" config user.email b4@example.org
+	(cd "$tmp/b4" && XDG_DATA_HOME=$tmp/xdg XDG_CACHE_HOME=$tmp/xdg b4 --offline-mode --no-stdin am \
+		-m "$tmp/series.mbx" -o "$tmp/b4/am") >"$tmp/b4.log" 2>&1 || true
+	got=$(grep -h -c '^Subject: \[PATCH v2 ' "$tmp"/b4/am/*.mbx 2>/dev/null || echo 0)
+	if [ "$got" = "$n" ] && ! grep -q ERROR "$tmp/b4.log"; then
+		ktap_ok "b4 am takes all $n patches"
+	else
+		ktap_not_ok "b4 am takes all $n patches" "$got written; $(grep -m1 -e ERROR -e Error "$tmp/b4.log")"
+	fi
+	cp "$REPO/IDENTITY" "$tmp/queue/"
+	grep '^#' "$REPO/series" >"$tmp/queue/series" || true
+	if git clone -q --shared --no-checkout "$TREE" "$tmp/linux" &&
+		"$REPO/scripts/patchq.sh" import --tree "$tmp/linux" --repo "$tmp/queue" --force \
+			--mbox "$(ls "$tmp"/b4/am/*.mbx)" --sender "$who" >"$tmp/back.log" 2>&1 &&
+		"$REPO/scripts/patchq.sh" export --tree "$tmp/linux" --repo "$tmp/queue" >>"$tmp/back.log" 2>&1 &&
+		cmp -s "$REPO/series" "$tmp/queue/series" &&
+		(cd "$REPO/patches" && ls [0-9][0-9][0-9][0-9]-*.patch) >"$tmp/want.ls" &&
+		(cd "$tmp/queue/patches" && ls) >"$tmp/got.ls" && cmp -s "$tmp/want.ls" "$tmp/got.ls" &&
+		(while read -r f; do cmp -s "$REPO/patches/$f" "$tmp/queue/patches/$f" || exit 1; done <"$tmp/want.ls"); then
+		ktap_ok "b4 am, import --mbox, export: series and patches/ byte-identical"
+	else
+		ktap_not_ok "b4 am, import --mbox, export: series and patches/ byte-identical" "see $tmp"
+		ktap_diag "$(tail -n 5 "$tmp/back.log")"
+		ktap_print
+		return
+	fi
+	ktap_print
+	rm -rf "$tmp"
+}
+
 if want queue; then
 	stage "queue: patchq check"
 	log=$logdir/queue.log
 	"$REPO/scripts/patchq.sh" check --tree "$TREE" --repo "$REPO" 2>&1 | tee "$log"
 	queue_ktap "$log" "${PIPESTATUS[0]}" | tee -a "$log"
+	tally "$log"
+	# The series as mailed, through b4 am and back (the fixture's round trip
+	# is a unit test; this is the real series).
+	log=$logdir/queue-mail.log
+	queue_roundtrip 2>&1 | tee "$log"
 	tally "$log"
 	# The project's uapi header against the patched tree's and 6.12's.
 	log=$logdir/uapi.log
