@@ -25,6 +25,9 @@ RunResult Patchq(const std::vector<std::string>& args, const std::string& cwd = 
   argv.insert(argv.end(), args.begin(), args.end());
   RunOptions o;
   o.cwd = cwd;
+  // No global git identity: only what a test repository configures.
+  o.env["GIT_CONFIG_GLOBAL"] = "/dev/null";
+  o.env["GIT_CONFIG_NOSYSTEM"] = "1";
   o.unset_env.push_back("BUILD_WORKING_DIRECTORY");
   return Run(argv, o);
 }
@@ -94,6 +97,24 @@ TEST(Cli, ExitCodesAndDefaults) {
   EXPECT_NE(bad.err.find("note: patches/0002-lib-greet-Add-farewell.patch is not in the series"),
             std::string::npos)
       << bad.err;
+
+  // mbox: refused without a sender identity (one line, exit 2); with one,
+  // a mail per patch plus the cover, none from the project identity.
+  WriteFile(repo / "patches/cover.txt", "lib: Greetings\n\nBody.\n");
+  MakeRepo(repo, {"# test", "# change-id: 20000101-cli-0123456789ab"}, GoodPatches());
+  Patchq({"import", "--tree", tree.string(), "--repo", repo.string(), "--force"});
+  RunResult anon = Patchq({"mbox", "--tree", tree.string(), "--repo", repo.string()});
+  EXPECT_EQ(anon.status, 2);
+  EXPECT_EQ(anon.out, "");
+  EXPECT_EQ(SplitLines(anon.err).size(), 1u) << anon.err;
+  EXPECT_EQ(anon.err.rfind("patchq mbox: no sender identity: git config user.name is not set", 0), 0u) << anon.err;
+  GitIn(repo, {"config", "user.name", "Cli Sender"});
+  GitIn(repo, {"config", "user.email", "cli@example.org"});
+  RunResult mb = Patchq({"mbox", "--tree", tree.string(), "--repo", repo.string(), "-v", "4"});
+  EXPECT_EQ(mb.status, 0) << mb.err;
+  EXPECT_NE(mb.out.find("Subject: [PATCH v4 0/3] lib: Greetings\n"), std::string::npos) << mb.out;
+  EXPECT_NE(mb.out.find("From: Cli Sender <cli@example.org>\n"), std::string::npos);
+  EXPECT_EQ(mb.out.find("dev@patchq.invalid"), std::string::npos);
 
   fs::remove(repo / "series");
   RunResult err = Patchq({"check", "--tree", tree.string(), "--repo", repo.string()});

@@ -21,7 +21,7 @@ struct Item {
 };
 
 // The series' patches, each checked to exist and parse.
-std::vector<Item> FromSeries(const fs::path& repo, std::ostream& log) {
+std::vector<Item> FromSeries(const fs::path& repo) {
   const std::string series_path = (repo / "series").string();
   const Series series = ReadSeries(series_path);
   std::vector<Item> items;
@@ -33,7 +33,6 @@ std::vector<Item> FromSeries(const fs::path& repo, std::ostream& log) {
     ReadPatch(p.string());
     items.push_back({e.name, series_path, e.line, ReadFile(p)});
   }
-  (void)log;
   return items;
 }
 
@@ -93,7 +92,7 @@ std::string Import(const ImportOptions& opts, std::ostream& log) {
       log << "warning: " << opts.tree << ": base is " << base << " but " << series_path
           << " records base-tree " << recorded << "; commit ids will differ\n";
     }
-    items = FromSeries(repo, log);
+    items = FromSeries(repo);
   } else {
     const Identity sender = opts.sender.empty() ? SenderIdentity(opts.repo, identity) : ParseMailbox(opts.sender);
     items = FromMbox(opts.mbox, identity, sender, tmp.path() / "split");
