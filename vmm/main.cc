@@ -101,7 +101,9 @@ int Main(int argc, char** argv) {
     return kExitPass;
   }
   // Everything the command line can get wrong, before touching KVM.
-  auto cfg_r = ToRunConfig(o, EmbeddedPayload());
+  auto cfg_r = ToRunConfig(o, o.mode == Mode::kSnp   ? EmbeddedSnpPayload()
+                             : o.mode == Mode::kTdx ? EmbeddedTdxPayload()
+                                                    : EmbeddedPayload());
   if (!cfg_r.ok()) return Fail(cfg_r.error(), o.json);
   RunConfig& cfg = cfg_r.value();
   cfg.t0 = t0;

@@ -1,6 +1,7 @@
 // The freestanding self-check payload.  No libc, no exceptions, no RTTI;
 // everything it needs to know arrives in the boot-info block.
 #include "vmm/guest/abi.h"
+#include "vmm/guest/selfcheck.h"
 
 using namespace gmem::abi;
 
@@ -60,56 +61,19 @@ bool MapGpaRange(uint64_t gpa, uint64_t size, bool to_private) {
   return r == 0;
 }
 
-inline uint64_t Pattern(uint64_t addr, uint64_t seed) {
-  return FillPattern(addr, seed);
-}
-
-// Fill and check a page at a time with string instructions: one
-// instruction per page matters when the vCPU is emulated (e.g. PVM hosts).
-// Every word of a page holds FillPattern(page address, seed).
-inline void FillPage(uint64_t page, uint64_t v) {
-  uint64_t dst = page, cnt = 512;
-  asm volatile("rep stosq" : "+D"(dst), "+c"(cnt) : "a"(v) : "memory");
-}
-inline bool PageIs(uint64_t page, uint64_t v) {
-  uint64_t src = page, cnt = 512;
-  bool ne;
-  asm volatile("repe scasq" : "+D"(src), "+c"(cnt), "=@ccnz"(ne) : "a"(v)
-               : "memory");
-  return !ne;
-}
+// Every word of a page holds FillPattern(page address, seed); see
+// selfcheck.h, which the confidential variants share.
+using gmem::guest::Checksum;
+using gmem::guest::WriteAndVerify;
 
 uint64_t Fill(uint64_t base, uint64_t size, uint64_t seed, bool progress) {
-  uint64_t sum = 0;
   constexpr uint64_t kStep = 256ull << 20;
-  for (uint64_t off = 0; off < size; off += 4096) {
-    uint64_t v = Pattern(base + off, seed);
-    FillPage(base + off, v);
-    sum = (sum ^ v) * 0x100000001b3ull;
-    if (progress && ((off + 4096) % kStep) == 0) {
-      boot->progress = off + 4096;
+  return gmem::guest::Fill(base, size, seed, [&](uint64_t done) {
+    if (progress && done % kStep == 0) {
+      boot->progress = done;
       Signal(kEvFillProgress);
     }
-  }
-  return sum;
-}
-
-uint64_t Checksum(uint64_t base, uint64_t size, uint64_t seed, bool* ok) {
-  uint64_t sum = 0;
-  *ok = true;
-  for (uint64_t off = 0; off < size; off += 4096) {
-    uint64_t v = Pattern(base + off, seed);
-    if (!PageIs(base + off, v)) *ok = false;
-    sum = (sum ^ v) * 0x100000001b3ull;
-  }
-  return sum;
-}
-
-bool WriteAndVerify(uint64_t base, uint64_t size, uint64_t seed) {
-  uint64_t a = Fill(base, size, seed, false);
-  bool ok;
-  uint64_t b = Checksum(base, size, seed, &ok);
-  return ok && a == b;
+  });
 }
 
 char* AppendHex(char* p, uint64_t v) {

@@ -6,5 +6,7 @@
 #include <span>
 
 namespace gmem {
-std::span<const uint8_t> EmbeddedPayload();
+std::span<const uint8_t> EmbeddedPayload();     // default and sw-protected
+std::span<const uint8_t> EmbeddedSnpPayload();  // --mode snp (guest/snp.cc)
+std::span<const uint8_t> EmbeddedTdxPayload();  // --mode tdx (guest/tdx.cc)
 }

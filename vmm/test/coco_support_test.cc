@@ -3,11 +3,15 @@
 // page, the C-bit in the identity map).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "common/uapi/kvm.h"
+#include "vmm/guest/abi.h"
 #include "vmm/lib/cli.h"
+#include "vmm/lib/embedded_payload.h"
+#include "vmm/lib/payload.h"
 #include "vmm/lib/host_support.h"
 #include "vmm/lib/launch_plan.h"
 #include "vmm/lib/page_tables.h"
@@ -132,6 +136,37 @@ TEST(CocoRun, CBitInEveryLeaf) {
   uint64_t pml4;
   std::memcpy(&pml4, mem.data() + l.value().pml4_gpa, 8);
   EXPECT_EQ(pml4 & (1ull << 51), 0u);  // tables are always walked as private
+}
+
+}  // namespace
+}  // namespace gmem
+
+namespace gmem {
+namespace {
+
+bool Contains(const std::vector<uint8_t>& hay, std::vector<uint8_t> needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+TEST(CocoPayloads, EmbeddedVariantsParseAndCarryTheirInstructions) {
+  auto snp = ParsePayload(EmbeddedSnpPayload(), abi::kPayloadGpa,
+                          abi::kPayloadGpa + abi::kPayloadMax);
+  ASSERT_TRUE(snp.ok()) << snp.error().What();
+  EXPECT_EQ(snp.value().entry_gpa, abi::kPayloadGpa);
+  EXPECT_TRUE(Contains(snp.value().image, {0xf2, 0x0f, 0x01, 0xff}));  // pvalidate
+  EXPECT_TRUE(Contains(snp.value().image, {0xf3, 0x0f, 0x01, 0xd9}));  // vmgexit
+
+  auto tdx = ParsePayload(EmbeddedTdxPayload(), abi::kPayloadGpa,
+                          abi::kPayloadGpa + abi::kPayloadMax);
+  ASSERT_TRUE(tdx.ok()) << tdx.error().What();
+  EXPECT_EQ(tdx.value().entry_gpa, abi::kPayloadGpa);
+  // 32-bit entry (the reset page jumps here): mov $kPageTableGpa, %eax
+  const std::vector<uint8_t> head(tdx.value().image.begin(), tdx.value().image.begin() + 5);
+  EXPECT_EQ(head, (std::vector<uint8_t>{0xb8, 0x00, 0x00, 0x01, 0x00}));
+  EXPECT_TRUE(Contains(tdx.value().image, {0x66, 0x0f, 0x01, 0xcc}));  // tdcall
+
+  // The default payload is a different image.
+  EXPECT_NE(EmbeddedPayload().size(), EmbeddedSnpPayload().size());
 }
 
 }  // namespace
