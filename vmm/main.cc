@@ -136,7 +136,20 @@ int Main(int argc, char** argv) {
     if (Status s = CheckHostMemory(o.ram_size); !s.ok()) return Fail(s.error(), o.json);
     auto r = RunConfidentialGuest(kvm, cfg);
     if (!r.ok()) return Fail(r.error(), o.json);
-    std::fputs(FormatCocoSummary(cfg, r.value()).c_str(), stdout);
+    const CocoSummary& cs = r.value();
+    if (o.json)
+      PrintJson({{"schema_version", kJsonSchemaVersion},
+                 {"mode", ModeName(o.mode)},
+                 {"vm_type", VmTypeName(o.mode)},
+                 {"passed", cs.passed},
+                 {"verdict", cs.verdict},
+                 {"expected_measurement", {{"what", cs.expected_what}, {"sha384", cs.expected}}},
+                 {"firmware_measurement", nullptr},
+                 {"pages_to_private", cs.to_private},
+                 {"pages_to_shared", cs.to_shared},
+                 {"exits", cs.exits}});
+    else
+      std::fputs(FormatCocoSummary(cfg, cs).c_str(), stdout);
     return r.value().passed ? kExitPass : kExitGuestFailed;
   }
   if (auto c = ResolveConversion(caps, o.mode, o.conversion); !c.ok())

@@ -33,10 +33,17 @@ struct SnpLaunchParams {
   LongModeState entry{};
   int vcpus = 1;
   std::vector<snp::CpuidFunction> cpuid;  // the CPUID page's table
+  // KVM_SET_CPUID2 for each vCPU (KVM's view of the guest's CPUID, as
+  // QEMU sets it); empty: not set.
+  std::vector<tdx::CpuidEntry> vcpu_cpuid;
 };
 
 struct TdxLaunchParams {
-  uint64_t attributes = 0;  // TD attributes (0: no debug, no PKS, ...)
+  uint64_t attributes = 0;  // TD attributes required (0: no debug, ...)
+  // Added where the TDX module offers them: SEPT_VE_DISABLE (bit 28), as
+  // QEMU does by default, so a pending page faults to KVM, not as #VE into
+  // a guest that has no #VE handler.
+  uint64_t optional_attributes = tdx::kAttrSeptVeDisable;
   uint64_t xfam = tdx::kXfamX87Sse;
   int vcpus = 1;
   // KVM_GET_SUPPORTED_CPUID: what the TD's configurable CPUID is cut to.

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/uapi/kvm.h"
 #include "vmm/lib/launch.h"
@@ -39,9 +40,18 @@ Result<LaunchOutcome> LaunchSnp(KvmIoctl& kvm, const LaunchPlan& plan,
   const kvm_sev_init init = snp::Init2();
   GMEM_TRY(SevOp(kvm, KVM_SEV_INIT2, &init, p.sev_fd, "KVM_SEV_INIT2"));
   GMEM_TRY(CreatePrivateMemory(kvm, plan, staging));
-  for (int id = 0; id < p.vcpus; ++id)
+  for (int id = 0; id < p.vcpus; ++id) {
     GMEM_TRY(Checked(kvm.Vm(KVM_CREATE_VCPU, static_cast<uintptr_t>(id)),
                      "KVM_CREATE_VCPU " + std::to_string(id)));
+    if (p.vcpu_cpuid.empty()) continue;
+    std::vector<uint64_t> buf((sizeof(gmem_cpuid2_header) +
+                               p.vcpu_cpuid.size() * sizeof(tdx::CpuidEntry) + 7) / 8, 0);
+    auto* h = reinterpret_cast<gmem_cpuid2_header*>(buf.data());
+    h->nent = static_cast<uint32_t>(p.vcpu_cpuid.size());
+    std::memcpy(h + 1, p.vcpu_cpuid.data(), p.vcpu_cpuid.size() * sizeof(tdx::CpuidEntry));
+    GMEM_TRY(Checked(kvm.Vcpu(id, GMEM_SET_CPUID2, reinterpret_cast<uintptr_t>(h)),
+                     "KVM_SET_CPUID2"));
+  }
 
   const kvm_sev_snp_launch_start start = snp::LaunchStart(p.policy);
   GMEM_TRY(SevOp(kvm, KVM_SEV_SNP_LAUNCH_START, &start, p.sev_fd,

@@ -65,7 +65,8 @@ Result<LaunchOutcome> LaunchTdx(KvmIoctl& kvm, const LaunchPlan& plan,
   GMEM_TRY(CreatePrivateMemory(kvm, plan, staging));
 
   const auto td_cpuid = tdx::TdCpuid(tdx::CapsCpuid(caps_buf), p.host_cpuid);
-  auto init_buf = tdx::InitVmBuffer(p.attributes, p.xfam, td_cpuid);
+  const uint64_t attributes = p.attributes | (p.optional_attributes & caps.supported_attrs);
+  auto init_buf = tdx::InitVmBuffer(attributes, p.xfam, td_cpuid);
   cmd = tdx::Cmd(KVM_TDX_INIT_VM, 0, reinterpret_cast<uintptr_t>(init_buf.data()));
   GMEM_TRY(TdxChecked(TdxOp(kvm, -1, &cmd), cmd, "KVM_TDX_INIT_VM"));
 

@@ -100,6 +100,7 @@ Result<CocoSummary> RunConfidentialGuest(const KvmSystem& kvm, const RunConfig& 
     p.sev_fd = sev.get();
     p.entry = boot.cpu;
     p.cpuid = table;
+    p.vcpu_cpuid.assign(cpuid.begin(), cpuid.end());
     say("launching SEV-SNP guest (" + FormatSize(ram) + ", policy " + Hex(p.policy) + ")");
     launched = GMEM_TRY_CTX(LaunchSnp(k, plan, mem, p), "launching the SNP guest");
     sum.expected_what = "launch digest of the loaded pages (before KVM's VMSA)";

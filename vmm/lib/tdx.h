@@ -16,6 +16,9 @@ namespace gmem::tdx {
 using CpuidEntry = kvm_cpuid_entry2;
 static_assert(sizeof(CpuidEntry) == 40);
 
+// TD attribute SEPT_VE_DISABLE (TDX module spec, ATTRIBUTES bit 28).
+constexpr uint64_t kAttrSeptVeDisable = 1ull << 28;
+
 // XFAM: x87 and SSE are mandatory for a TD (TDX module spec).
 constexpr uint64_t kXfamX87Sse = 0x3;
 

@@ -20,6 +20,10 @@ SnpLaunchParams Params(const Staged& s) {
   f.eax_in = 0x8000001f;
   f.ebx = 51;  // C-bit position
   p.cpuid.push_back(f);
+  tdx::CpuidEntry e{};
+  e.function = 0x8000001f;
+  e.ebx = 51;
+  p.vcpu_cpuid.push_back(e);
   return p;
 }
 
@@ -35,6 +39,7 @@ const std::vector<std::string> kSnpSequence = {
     "VM KVM_SET_USER_MEMORY_REGION2",
     "VM KVM_SET_MEMORY_ATTRIBUTES",   // all RAM private
     "VM KVM_CREATE_VCPU",
+    "VCPU0 KVM_SET_CPUID2",
     "VM SNP_LAUNCH_START",
     "VM SNP_LAUNCH_UPDATE",           // gdt + boot info (normal)
     "VM SNP_LAUNCH_UPDATE",           // secrets
@@ -62,13 +67,13 @@ TEST(LaunchSnp, IssuesUpstreamsSequence) {
   EXPECT_EQ(kvm.log[2], "VM SEV_INIT2 ghcb=2");
   EXPECT_EQ(kvm.log[3], "VM KVM_CREATE_GUEST_MEMFD 0x1000000 0x0");
   EXPECT_EQ(kvm.log[5], "VM KVM_SET_MEMORY_ATTRIBUTES 0x0 0x1000000 0x8");
-  EXPECT_EQ(kvm.log[7], "VM SNP_LAUNCH_START policy=0x30000");
-  EXPECT_EQ(kvm.log[8], "VM SNP_LAUNCH_UPDATE gpa=0x1000 len=0x2000 type=normal");
-  EXPECT_EQ(kvm.log[9], "VM SNP_LAUNCH_UPDATE gpa=0x3000 len=0x1000 type=secrets");
-  EXPECT_EQ(kvm.log[10], "VM SNP_LAUNCH_UPDATE gpa=0x4000 len=0x1000 type=cpuid");
-  EXPECT_EQ(kvm.log[11], "VM SNP_LAUNCH_UPDATE gpa=0x10000 len=0x70000 type=normal");
-  EXPECT_EQ(kvm.log[12], "VM SNP_LAUNCH_UPDATE gpa=0x80000 len=0x80000 type=zero");
-  EXPECT_EQ(kvm.log[13], "VM SNP_LAUNCH_UPDATE gpa=0x100000 len=0x2000 type=normal");
+  EXPECT_EQ(kvm.log[8], "VM SNP_LAUNCH_START policy=0x30000");
+  EXPECT_EQ(kvm.log[9], "VM SNP_LAUNCH_UPDATE gpa=0x1000 len=0x2000 type=normal");
+  EXPECT_EQ(kvm.log[10], "VM SNP_LAUNCH_UPDATE gpa=0x3000 len=0x1000 type=secrets");
+  EXPECT_EQ(kvm.log[11], "VM SNP_LAUNCH_UPDATE gpa=0x4000 len=0x1000 type=cpuid");
+  EXPECT_EQ(kvm.log[12], "VM SNP_LAUNCH_UPDATE gpa=0x10000 len=0x70000 type=normal");
+  EXPECT_EQ(kvm.log[13], "VM SNP_LAUNCH_UPDATE gpa=0x80000 len=0x80000 type=zero");
+  EXPECT_EQ(kvm.log[14], "VM SNP_LAUNCH_UPDATE gpa=0x100000 len=0x2000 type=normal");
 }
 
 TEST(LaunchSnp, EveryUpdateWasPrivateGuestMemfdMemory) {

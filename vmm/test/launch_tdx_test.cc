@@ -107,6 +107,14 @@ TEST(LaunchTdx, PredictedMrtdIsWhatTheModuleWasGiven) {
   EXPECT_EQ(r3.value().expected, r.value().expected);
 }
 
+TEST(LaunchTdx, SeptVeDisableWhereTheModuleOffersIt) {
+  Staged s = Stage(CocoKind::kTdx);
+  FakeKvm kvm;
+  kvm.tdx_supported_attrs = tdx::kAttrSeptVeDisable;
+  ASSERT_TRUE(LaunchTdx(kvm, s.plan, s.staging(), Params()).ok());
+  EXPECT_EQ(kvm.log[9], "VM TDX_INIT_VM attributes=0x10000000 xfam=0x3 cpuid=1");
+}
+
 TEST(LaunchTdx, UnsupportedAttributesAreRefusedBeforeInitVm) {
   Staged s = Stage(CocoKind::kTdx);
   FakeKvm kvm;
