@@ -7,6 +7,7 @@
 //   KVM_SEV_SNP_LAUNCH_FINISH.
 #include <sys/ioctl.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -19,9 +20,15 @@ namespace gmem {
 namespace {
 
 Result<long> SevOp(KvmIoctl& kvm, uint32_t id, const void* data, int sev_fd,
-                   const std::string& what) {
+                   const std::string& what, bool retry_eagain = false) {
   kvm_sev_cmd cmd = snp::Cmd(id, data, sev_fd);
-  const long r = kvm.Vm(KVM_MEMORY_ENCRYPT_OP, reinterpret_cast<uintptr_t>(&cmd));
+  long r;
+  // KVM may stop LAUNCH_UPDATE early with EAGAIN, the buffer advanced
+  // (QEMU's sev_snp_launch_update loops the same way).
+  do {
+    cmd.error = 0;
+    r = kvm.Vm(KVM_MEMORY_ENCRYPT_OP, reinterpret_cast<uintptr_t>(&cmd));
+  } while (retry_eagain && r == -EAGAIN);
   if (r < 0 && cmd.error)
     return Error::Sys(what + " (firmware error " + std::to_string(cmd.error) + ")",
                       static_cast<int>(-r));
@@ -74,9 +81,12 @@ Result<LaunchOutcome> LaunchSnp(KvmIoctl& kvm, const LaunchPlan& plan,
     const std::span<const uint8_t> data(staging.data() + off, r.size);
     kvm_sev_snp_launch_update u =
         snp::LaunchUpdate(r.gpa, data.data(), r.size, r.snp_type);
-    GMEM_TRY(SevOp(kvm, KVM_SEV_SNP_LAUNCH_UPDATE, &u, p.sev_fd,
-                   "KVM_SEV_SNP_LAUNCH_UPDATE (" + r.what + ", " +
-                       snp::PageTypeName(r.snp_type) + ")"));
+    const std::string what = "KVM_SEV_SNP_LAUNCH_UPDATE (" + r.what + ", " +
+                             snp::PageTypeName(r.snp_type) + ")";
+    GMEM_TRY(SevOp(kvm, KVM_SEV_SNP_LAUNCH_UPDATE, &u, p.sev_fd, what, true));
+    if ((u.gfn_start << 12) != r.gpa + r.size || u.len != 0)
+      return Error::Msg(what + ": KVM stopped at " + std::to_string(u.gfn_start << 12) +
+                        ", not at the end of the range");
     digest.AddRange(r.gpa, data, r.size, r.snp_type);
   }
 

@@ -138,6 +138,17 @@ TEST(LaunchSnp, FailuresCarryTheCommandAndErrno) {
   EXPECT_EQ(kvm.Names().back(), "VM SNP_LAUNCH_UPDATE");  // stopped there
 }
 
+TEST(LaunchSnp, RetriesAnUpdateKvmStoppedEarly) {
+  Staged s = Stage(CocoKind::kSnp);
+  FakeKvm kvm;
+  kvm.fail_prefix = "VM SNP_LAUNCH_UPDATE gpa=0x80000";
+  kvm.fail_errno = EAGAIN;
+  auto r = LaunchSnp(kvm, s.plan, s.staging(), Params(s));
+  ASSERT_TRUE(r.ok()) << r.error().What();
+  EXPECT_EQ(kvm.Names().size(), kSnpSequence.size() + 1);
+  EXPECT_TRUE(kvm.finished());
+}
+
 TEST(LaunchSnp, RefusedWhereKvmLacksTheVmType) {
   Staged s = Stage(CocoKind::kSnp);
   FakeKvm kvm;
