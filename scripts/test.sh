@@ -249,7 +249,7 @@ queue_roundtrip() {
 if want queue; then
 	stage "queue: patchq check"
 	log=$logdir/queue.log
-	"$REPO/scripts/patchq.sh" check --tree "$TREE" --repo "$REPO" 2>&1 | tee "$log"
+	"$REPO/scripts/patchq.sh" check --strict-changelog --tree "$TREE" --repo "$REPO" 2>&1 | tee "$log"
 	queue_ktap "$log" "${PIPESTATUS[0]}" | tee -a "$log"
 	tally "$log"
 	# The series as mailed, through b4 am and back (the fixture's round trip

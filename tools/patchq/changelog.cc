@@ -35,7 +35,7 @@ bool IsImperativeVerb(const std::string& word) {
       "count", "cover", "create", "declare", "defer", "define", "delete", "deny", "deprecate", "describe",
       "destroy", "detect", "disable", "disallow", "document", "drop", "dump", "emulate", "enable", "enforce",
       "ensure", "enumerate", "exercise", "exit", "expand", "explain", "export", "expose", "extend", "extract",
-      "factor", "fail", "fill", "fix", "flush", "fold", "forbid", "force", "forward", "free", "gate", "generalize",
+      "factor", "fail", "fault", "fill", "fix", "flush", "fold", "forbid", "force", "forward", "free", "gate", "generalize",
       "get", "give", "grab", "greet", "guard", "handle", "hide", "hold", "hook", "honor", "honour", "ignore", "implement",
       "import", "include", "initialize", "inline", "inject", "install", "introduce", "invalidate", "isolate",
       "keep", "kill", "launch", "let", "limit", "load", "lock", "look", "make", "map", "mark", "mask", "merge",
@@ -84,8 +84,10 @@ std::string FirstSentence(const std::vector<std::string>& message) {
 bool HasCreditLine(const std::vector<std::string>& message) {
   static const std::regex link(R"(^Link: https://(git|lore)\.kernel\.org/\S+$)");
   static const std::regex based(R"(^Based on upstream commits? [0-9a-f]{12,40} \(".+)");
+  // A patch of our own says so, in so many words, instead.
+  static const std::regex none(R"(^(This has no|No) upstream counterpart\b)");
   return std::any_of(message.begin(), message.end(), [](const std::string& l) {
-    return std::regex_match(l, link) || std::regex_search(l, based);
+    return std::regex_match(l, link) || std::regex_search(l, based) || std::regex_search(l, none);
   });
 }
 

@@ -65,6 +65,15 @@ TEST(Changelog, CreditParagraphOfItsOwn) {
                                      "x\").", "", "Signed-off-by: A <a@b>"}));
 }
 
+TEST(Changelog, APatchOfOurOwnSaysSo) {
+  EXPECT_TRUE(HasCreditLine({"Add x.", "", "This has no upstream counterpart: upstream has no x.", "",
+                             "Signed-off-by: A <a@b>"}));
+  EXPECT_TRUE(HasCreditLine({"Add x.", "", "No upstream counterpart.", "", "Signed-off-by: A <a@b>"}));
+  // Saying it in passing is not the declaration.
+  EXPECT_FALSE(HasCreditLine({"Add x, which has no upstream counterpart.", "", "Signed-off-by: A <a@b>"}));
+  EXPECT_FALSE(HasCreditLine({"Add x.", "", "Link: https://example.org/x", "", "Signed-off-by: A <a@b>"}));
+}
+
 TEST(Changelog, GoodFixturesAreClean) {
   for (const char* f : {"good/patches/0001-lib-greet-Greet-the-whole-world.patch",
                         "good/patches/0002-lib-greet-Add-farewell.patch",
