@@ -69,7 +69,6 @@ void LaunchDigest::Page(PageType type, uint64_t gpa, const Digest384& contents) 
 
 void LaunchDigest::AddRange(uint64_t gpa, std::span<const uint8_t> data,
                             uint64_t len, PageType type) {
-  if (type == PageType::kUnmeasured) return;
   const bool hashed = type == PageType::kNormal || type == PageType::kVmsa;
   for (uint64_t off = 0; off < len; off += 4096) {
     Digest384 contents{};

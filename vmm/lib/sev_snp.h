@@ -56,8 +56,9 @@ std::array<uint8_t, 0x70> PageInfo(const Digest384& digest_so_far,
 // The launch digest the firmware accumulates over SNP_LAUNCH_UPDATE: it
 // starts as 48 zero bytes and becomes SHA-384(PAGE_INFO) per page, in the
 // order the pages were given.  NORMAL and VMSA pages contribute the
-// SHA-384 of their contents, ZERO, SECRETS and CPUID pages 48 zero bytes;
-// UNMEASURED pages are not folded in.
+// SHA-384 of their contents, ZERO, UNMEASURED, SECRETS and CPUID pages
+// 48 zero bytes (their PAGE_INFO is still folded in: the type and GPA are
+// measured, the contents are not).
 class LaunchDigest {
  public:
   // Adds the pages of [gpa, gpa + len) as type; data is len bytes for

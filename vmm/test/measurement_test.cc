@@ -81,8 +81,14 @@ TEST(SnpDigest, ChainsPageByPage) {
   d.AddRange(0x2000, {}, 4096, snp::PageType::kZero);
   EXPECT_EQ(d.digest(), ld);
   EXPECT_EQ(d.pages(), 2u);
-  d.AddRange(0x3000, {}, 8192, snp::PageType::kUnmeasured);
-  EXPECT_EQ(d.digest(), ld);  // not folded in
+  // UNMEASURED: type and GPA are folded in, the contents are not.
+  ld = Sha384Of(snp::PageInfo(ld, Digest384{}, snp::PageType::kUnmeasured, 0x3000));
+  snp::LaunchDigest a = d, b = d;
+  std::vector<uint8_t> other(4096, 0x77);
+  a.AddRange(0x3000, page, 4096, snp::PageType::kUnmeasured);
+  b.AddRange(0x3000, other, 4096, snp::PageType::kUnmeasured);
+  EXPECT_EQ(a.digest(), ld);
+  EXPECT_EQ(b.digest(), ld);
   d.AddRange(0x5000, {}, 4096, snp::PageType::kSecrets);
   EXPECT_NE(d.digest(), ld);
 }
