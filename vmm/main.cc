@@ -144,7 +144,8 @@ int Main(int argc, char** argv) {
                  {"passed", cs.passed},
                  {"verdict", cs.verdict},
                  {"expected_measurement", {{"what", cs.expected_what}, {"sha384", cs.expected}}},
-                 {"firmware_measurement", nullptr},
+                 {"firmware_measurement",
+                  cs.reported.empty() ? Json(nullptr) : Json(cs.reported)},
                  {"pages_to_private", cs.to_private},
                  {"pages_to_shared", cs.to_shared},
                  {"exits", cs.exits}});

@@ -52,6 +52,9 @@ enum Mode : uint32_t { kModeDefault = 0, kModeSwProtected = 1, kModeSnp = 2, kMo
  * else the failing Step.  SNP: the GHCB MSR protocol's termination request
  * with reason set kSnpTermSet and the Step (0 = passed) as reason code. */
 constexpr uint16_t kPortVerdict = 0x513;
+/* TDX: the MRTD of the guest's own TDREPORT (TDG.MR.REPORT), 48 out8s
+ * before the verdict, so the VMM can print it next to what it expected. */
+constexpr uint16_t kPortMeasurement = 0x514;
 constexpr uint32_t kSnpTermSet = 0xa;
 
 enum Step : uint32_t {

@@ -141,6 +141,11 @@ Result<CocoSummary> RunConfidentialGuest(const KvmSystem& kvm, const RunConfig& 
       uint32_t v = 0;
       std::memcpy(&v, io->data.data(), std::min<size_t>(4, io->data.size()));
       if (io->port == abi::kPortConsole && !io->in) sum.console += static_cast<char>(v);
+      if (io->port == abi::kPortMeasurement && !io->in && sum.reported.size() < 96) {
+        static const char kHex[] = "0123456789abcdef";
+        sum.reported += kHex[(v >> 4) & 15];
+        sum.reported += kHex[v & 15];
+      }
       if (io->port == abi::kPortVerdict && !io->in)
         sum.verdict = v == 0 ? "PASS" : "FAIL at step " + std::to_string(v);
     } else if (auto* o = std::get_if<OtherExit>(&exit)) {
@@ -174,7 +179,10 @@ std::string FormatCocoSummary(const RunConfig& cfg, const CocoSummary& s) {
   row("vm type", VmTypeName(cfg.mode));
   row("RAM", FormatSize(cfg.ram_size));
   row("expected " + s.expected_what, s.expected);
-  row("reported by the firmware", "not fetched (needs a guest attestation request)");
+  row("reported by the firmware",
+      !s.reported.empty() ? s.reported + (s.reported == s.expected ? " (match)" : " (MISMATCH)")
+      : cfg.mode == Mode::kSnp ? "not fetched (needs an SNP guest request for a report)"
+                               : "none received");
   row("pages to private", std::to_string(s.to_private));
   row("pages to shared", std::to_string(s.to_shared));
   row("exits", std::to_string(s.exits));

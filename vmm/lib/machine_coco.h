@@ -17,6 +17,8 @@ struct CocoSummary {
   std::string verdict;       // "PASS" or why not
   std::string expected;      // hex: launch digest (SNP, pages only) / MRTD
   std::string expected_what;
+  std::string reported;      // hex, as the guest read it from the firmware
+                             // (TDX: TDG.MR.REPORT's MRTD); empty: none
   uint64_t to_private = 0, to_shared = 0;  // pages converted
   uint64_t exits = 0;
   std::string console;
