@@ -53,6 +53,13 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+std::string AsciiLower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 std::vector<std::string> SplitLines(const std::string& s) {
   std::vector<std::string> lines;
   size_t pos = 0;

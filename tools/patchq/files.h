@@ -18,6 +18,9 @@ void WriteFile(const fs::path& p, const std::string& data);
 // Without leading and trailing spaces, tabs, CRs and newlines.
 std::string Trim(const std::string& s);
 
+// With ASCII letters in lower case (mail addresses compare that way).
+std::string AsciiLower(std::string s);
+
 // Splits into lines without their '\n' (a final line without '\n' counts).
 std::vector<std::string> SplitLines(const std::string& s);
 

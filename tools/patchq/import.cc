@@ -45,6 +45,41 @@ Identity ParseMailbox(const std::string& s) {
   return {Trim(s.substr(0, lt)), s.substr(lt + 2, gt - lt - 2)};
 }
 
+// The address of a From: value: what is between the last '<' and '>', or
+// the whole value (an address alone).
+std::string Address(const std::string& value) {
+  size_t lt = value.rfind('<'), gt = value.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) return value.substr(lt + 1, gt - lt - 1);
+  return Trim(value);
+}
+
+// The headers with a From: of the sender given back to the project
+// identity.  The sender is known by address: mail quotes a name with a dot
+// ("Jane Q. Hacker"), may encode one that is not ASCII, and may fold it.
+std::string FromQueue(const std::string& head, const Identity& queue, const Identity& sender) {
+  std::string out;
+  bool replaced = false;  // skipping the continuation lines of a replaced From:
+  const std::vector<std::string> lines = SplitLines(head);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    const bool continuation = !l.empty() && (l[0] == ' ' || l[0] == '\t');
+    if (continuation && replaced) continue;
+    replaced = false;
+    if (!continuation && l.rfind("From: ", 0) == 0) {
+      std::string value = l.substr(6);
+      for (size_t j = i + 1; j < lines.size() && !lines[j].empty() && (lines[j][0] == ' ' || lines[j][0] == '\t'); ++j)
+        value += " " + Trim(lines[j]);
+      if (AsciiLower(Address(value)) == AsciiLower(sender.email)) {
+        out += "From: " + queue.Mailbox() + "\n";
+        replaced = true;
+        continue;
+      }
+    }
+    out += l + "\n";
+  }
+  return out;
+}
+
 // The mbox's patches (git mailsplit; messages without a diff, like a cover
 // letter, are skipped), From: and Signed-off-by: of the sender given back to
 // the project identity.
@@ -61,11 +96,7 @@ std::vector<Item> FromMbox(const std::string& mbox, const Identity& queue, const
     if (text.find("\ndiff --git ") == std::string::npos) continue;
     const size_t end = text.find("\n\n");
     if (end == std::string::npos) throw Error(mbox, 0, "a message without a body");
-    std::string head = text.substr(0, end + 1);
-    const std::string from = "\nFrom: " + sender.Mailbox() + "\n";
-    if (size_t at = ("\n" + head).find(from); at != std::string::npos) {
-      head = ("\n" + head).replace(at, from.size(), "\nFrom: " + queue.Mailbox() + "\n").substr(1);
-    }
+    const std::string head = FromQueue(text.substr(0, end + 1), queue, sender);
     // git mailsplit keeps no "From " line; git am wants headers only.
     text = head + MessageForQueue(text.substr(end + 1), queue, sender);
     const Patch p = ParsePatch(text, mbox);

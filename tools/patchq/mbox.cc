@@ -40,11 +40,14 @@ std::string AddChangeId(const std::string& cover, const std::string& change_id, 
   return cover.substr(0, eol + 1) + "change-id: " + change_id + "\n" + cover.substr(eol + 1);
 }
 
-// The project identity must not reach a mail: name the message and line.
+// The project identity must not reach a mail, in any letter case: name the
+// message and line.
 void RefusePlaceholder(const std::string& text, const Identity& queue, const std::string& file) {
   const std::vector<std::string> lines = SplitLines(text);
+  const std::string email = AsciiLower(queue.email), name = AsciiLower(queue.name);
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].find(queue.email) != std::string::npos || lines[i].find(queue.name) != std::string::npos) {
+    const std::string line = AsciiLower(lines[i]);
+    if (line.find(email) != std::string::npos || line.find(name) != std::string::npos) {
       throw Error(file, static_cast<int>(i) + 1,
                   "the project identity '" + queue.Mailbox() +
                       "' (IDENTITY) would reach the mail; reword the commit message: '" + lines[i] + "'");

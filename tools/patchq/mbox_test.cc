@@ -173,6 +173,16 @@ TEST_F(MboxTest, ProjectIdentityNeverReachesTheMail) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("would reach the mail"), std::string::npos) << e.what();
   }
+  // In another letter case too.
+  GitIn(tree2, {"commit", "-q", "--amend", "-m",
+                "docs: README: Describe lib/greet.c\n\nName them.\n\nReported-by: Someone "
+                "<DEVEL@GMEM61.invalid>\nSigned-off-by: gmem61 developers <devel@gmem61.invalid>"});
+  try {
+    Mbox(o, log);
+    FAIL() << "the placeholder's address in upper case must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("would reach the mail"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(MboxTest, RefusedWithoutASenderIdentity) {
@@ -184,13 +194,19 @@ TEST_F(MboxTest, RefusedWithoutASenderIdentity) {
     EXPECT_NE(std::string(e.what()).find("no sender identity: git config user.email is not set"), std::string::npos)
         << e.what();
   }
-  // The placeholder configured as one's own identity is no sender either.
-  SetSender("Test Developer", "dev@patchq.invalid");
-  try {
-    Mbox(Opts(), log);
-    FAIL() << "the project identity as sender must be refused";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("is the project identity"), std::string::npos) << e.what();
+  // The placeholder configured as one's own identity is no sender either,
+  // whatever the letter case of its address or name.
+  for (const auto& [name, email] : std::vector<std::pair<std::string, std::string>>{
+           {"Test Developer", "dev@patchq.invalid"},
+           {"Sue Sender", "DEV@Patchq.Invalid"},
+           {"test developer", "sue@example.org"}}) {
+    SetSender(name, email);
+    try {
+      Mbox(Opts(), log);
+      ADD_FAILURE() << "the project identity as sender must be refused: " << name << " <" << email << ">";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is the project identity"), std::string::npos) << e.what();
+    }
   }
 }
 
@@ -258,6 +274,28 @@ TEST_F(MboxTest, RefusesFromLines) {
     FAIL() << "a 'From ' line must be refused";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("line starts with 'From '"), std::string::npos) << e.what();
+  }
+}
+
+// A name that mail quotes ("Sue Q. Sender": the dot; b4 am keeps the
+// quotes) or that is not ASCII is the sender's all the same: import --mbox
+// gives its From: back to the project identity, so the commits are the
+// queue's again.
+TEST_F(MboxTest, ImportTakesBackQuotedAndNonAsciiSenders) {
+  const std::string queue_head = StripNewline(GitIn(tree, {"rev-parse", "HEAD"}));
+  for (const std::string name : {"Sue Q. Sender", "S\xc3\xbc" "e Sender"}) {
+    SetSender(name, "sue@example.org");
+    const std::string posted = Mbox(Opts(), log);
+    if (name == "Sue Q. Sender") {
+      EXPECT_NE(posted.find("\nFrom: \"Sue Q. Sender\" <sue@example.org>\n"), std::string::npos) << posted;
+    }
+    const fs::path mbx = tmp.path() / "series.mbx";
+    WriteFile(mbx, posted);
+    std::ostringstream ilog;
+    Import({tree.string(), repo.string(), true, mbx.string(), name + " <sue@example.org>"}, ilog);
+    EXPECT_EQ(StripNewline(GitIn(tree, {"log", "-1", "--format=%an <%ae>"})), "Test Developer <dev@patchq.invalid>")
+        << name;
+    EXPECT_EQ(StripNewline(GitIn(tree, {"rev-parse", "HEAD"})), queue_head) << name << "\n" << ilog.str();
   }
 }
 

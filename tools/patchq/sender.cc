@@ -40,7 +40,8 @@ Identity SenderIdentity(const std::string& repo, const Identity& queue) {
   Identity id;
   id.name = get("user.name");
   id.email = get("user.email");
-  if (id.email == queue.email || id.name == queue.name) {
+  // Mail addresses (and, to be safe, names) compare without regard to case.
+  if (AsciiLower(id.email) == AsciiLower(queue.email) || AsciiLower(id.name) == AsciiLower(queue.name)) {
     throw Error("no sender identity: git config user.name/user.email is the project identity '" +
                 queue.Mailbox() + "' (IDENTITY), which cannot sign off a mail; configure your own");
   }
