@@ -15,6 +15,7 @@
 #include "common/uapi/kvm.h"
 #include "vmm/lib/launch.h"
 #include "vmm/lib/long_mode.h"
+#include "vmm/lib/size.h"
 
 namespace gmem {
 namespace {
@@ -83,9 +84,18 @@ Result<LaunchOutcome> LaunchSnp(KvmIoctl& kvm, const LaunchPlan& plan,
         snp::LaunchUpdate(r.gpa, data.data(), r.size, r.snp_type);
     const std::string what = "KVM_SEV_SNP_LAUNCH_UPDATE (" + r.what + ", " +
                              snp::PageTypeName(r.snp_type) + ")";
-    GMEM_TRY(SevOp(kvm, KVM_SEV_SNP_LAUNCH_UPDATE, &u, p.sev_fd, what, true));
-    if ((u.gfn_start << 12) != r.gpa + r.size || u.len != 0)
-      return Error::Msg(what + ": KVM stopped at " + std::to_string(u.gfn_start << 12) +
+    // KVM succeeds having done part of the range (a pending signal, the end
+    // of a memslot): it advances gfn_start/uaddr/len, and the rest is
+    // issued again until len is 0 (QEMU's sev_snp_launch_update loops
+    // while update.len).  No progress is an error, not a loop.
+    do {
+      const uint64_t before = u.len;
+      GMEM_TRY(SevOp(kvm, KVM_SEV_SNP_LAUNCH_UPDATE, &u, p.sev_fd, what, true));
+      if (u.len != 0 && u.len >= before)
+        return Error::Msg(what + ": KVM made no progress at " + Hex(u.gfn_start << 12));
+    } while (u.len != 0);
+    if ((u.gfn_start << 12) != r.gpa + r.size)
+      return Error::Msg(what + ": KVM stopped at " + Hex(u.gfn_start << 12) +
                         ", not at the end of the range");
     digest.AddRange(r.gpa, data, r.size, r.snp_type);
   }

@@ -3,14 +3,17 @@
 // on 6.16+:
 //   KVM_CREATE_VM(KVM_X86_TDX_VM), KVM_TDX_CAPABILITIES, split IRQ chip,
 //   guest_memfd memslots made private, KVM_TDX_INIT_VM (CPUID
-//   configuration; before any vCPU), vCPUs with KVM_TDX_INIT_VCPU and the
-//   TD's CPUID (KVM_TDX_GET_CPUID -> KVM_SET_CPUID2),
+//   configuration; before any vCPU), vCPUs: KVM_SET_CPUID2 with x2APIC
+//   (KVM_TDX_INIT_VCPU needs it), KVM_TDX_INIT_VCPU, then the TD's CPUID
+//   (KVM_TDX_GET_CPUID -> KVM_SET_CPUID2, allowed until the first KVM_RUN),
 //   KVM_TDX_INIT_MEM_REGION per region (each already private; measured or
 //   not), KVM_TDX_FINALIZE_VM.  A TD's registers belong to the TDX module:
 //   it starts at the reset vector, no KVM_SET_REGS.
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/uapi/kvm.h"
 #include "vmm/lib/launch.h"
@@ -24,6 +27,18 @@ long TdxOp(KvmIoctl& kvm, int vcpu, kvm_tdx_cmd* cmd) {
   const auto arg = reinterpret_cast<uintptr_t>(cmd);
   return vcpu < 0 ? kvm.Vm(KVM_MEMORY_ENCRYPT_OP, arg)
                   : kvm.Vcpu(vcpu, KVM_MEMORY_ENCRYPT_OP, arg);
+}
+
+// KVM_SET_CPUID2 with entries (the C layout: header, then the entries).
+Status SetCpuid(KvmIoctl& kvm, int vcpu, std::span<const tdx::CpuidEntry> entries,
+                const std::string& what) {
+  std::vector<uint64_t> buf(
+      (sizeof(gmem_cpuid2_header) + entries.size() * sizeof(tdx::CpuidEntry) + 7) / 8, 0);
+  auto* h = reinterpret_cast<gmem_cpuid2_header*>(buf.data());
+  h->nent = static_cast<uint32_t>(entries.size());
+  if (!entries.empty()) std::memcpy(h + 1, entries.data(), entries.size_bytes());
+  GMEM_TRY(Checked(kvm.Vcpu(vcpu, GMEM_SET_CPUID2, reinterpret_cast<uintptr_t>(h)), what));
+  return Ok{};
 }
 
 Result<long> TdxChecked(long r, const kvm_tdx_cmd& cmd, const std::string& what) {
@@ -74,6 +89,11 @@ Result<LaunchOutcome> LaunchTdx(KvmIoctl& kvm, const LaunchPlan& plan,
     const std::string n = " (vCPU " + std::to_string(id) + ")";
     GMEM_TRY(Checked(kvm.Vm(KVM_CREATE_VCPU, static_cast<uintptr_t>(id)),
                      "KVM_CREATE_VCPU" + n));
+    // KVM_TDX_INIT_VCPU sets x2APIC mode, refused without x2APIC in the
+    // vCPU's CPUID (6.16 tdx_vcpu_init -> kvm_apic_set_base): QEMU and the
+    // selftests set CPUID first.
+    GMEM_TRY(SetCpuid(kvm, id, tdx::WithX2apic(p.host_cpuid),
+                      "KVM_SET_CPUID2 (before KVM_TDX_INIT_VCPU)" + n));
     cmd = tdx::Cmd(KVM_TDX_INIT_VCPU, 0, p.vcpu_rcx);
     GMEM_TRY(TdxChecked(TdxOp(kvm, id, &cmd), cmd, "KVM_TDX_INIT_VCPU" + n));
     std::vector<uint64_t> cpuid((sizeof(gmem_cpuid2_header) +

@@ -72,6 +72,32 @@ std::vector<CpuidEntry> TdCpuid(std::span<const CpuidEntry> configurable,
       break;
     }
   }
+  CpuidEntry* gpaw = nullptr;
+  for (CpuidEntry& e : out)
+    if (e.function == 0x80000008 && e.index == 0) gpaw = &e;
+  if (!gpaw) {
+    CpuidEntry e{};
+    e.function = 0x80000008;
+    out.push_back(e);
+    gpaw = &out.back();
+  }
+  gpaw->eax = (gpaw->eax & ~0x00ff0000u) | (kGuestPhysBits << 16);
+  return out;
+}
+
+uint32_t GuestPhysBits(const CpuidEntry& e) { return (e.eax >> 16) & 0xff; }
+
+std::vector<CpuidEntry> WithX2apic(std::span<const CpuidEntry> cpuid) {
+  std::vector<CpuidEntry> out(cpuid.begin(), cpuid.end());
+  for (CpuidEntry& e : out)
+    if (e.function == 1 && e.index == 0) {
+      e.ecx |= kCpuid1EcxX2apic;
+      return out;
+    }
+  CpuidEntry e{};
+  e.function = 1;
+  e.ecx = kCpuid1EcxX2apic;
+  out.push_back(e);
   return out;
 }
 

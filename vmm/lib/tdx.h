@@ -38,9 +38,22 @@ std::vector<uint64_t> InitVmBuffer(uint64_t attributes, uint64_t xfam,
                                    std::span<const CpuidEntry> cpuid);
 const kvm_tdx_init_vm& InitVm(const std::vector<uint64_t>& buf);
 std::span<const CpuidEntry> InitVmCpuid(const std::vector<uint64_t>& buf);
-// configurable & supported, entry by entry (function, index).
+// configurable & supported, entry by entry (function, index), and the
+// TD's guest physical address width: KVM_TDX_INIT_VM takes it from CPUID
+// 0x80000008 EAX[23:16] and refuses the TD unless it is 48 or 52 (6.16
+// setup_tdparams_eptp_controls), so that entry is always there, with 48
+// (4-level EPT, which every TDX host has).
 std::vector<CpuidEntry> TdCpuid(std::span<const CpuidEntry> configurable,
                                 std::span<const CpuidEntry> supported);
+constexpr uint32_t kGuestPhysBits = 48;
+uint32_t GuestPhysBits(const CpuidEntry& leaf_80000008);
+
+// What KVM_SET_CPUID2 gets before KVM_TDX_INIT_VCPU: KVM_TDX_INIT_VCPU puts
+// the local APIC in x2APIC mode and fails (EINVAL) unless the vCPU's CPUID
+// has x2APIC (CPUID 1 ECX[21]); cpuid with that bit set (leaf 1 added if
+// missing).
+std::vector<CpuidEntry> WithX2apic(std::span<const CpuidEntry> cpuid);
+constexpr uint32_t kCpuid1EcxX2apic = 1u << 21;
 
 kvm_tdx_init_mem_region MemRegion(const void* src, uint64_t gpa, uint64_t pages);
 

@@ -38,6 +38,12 @@ FakeKvm::FakeKvm() {
   e.function = 7;
   e.ebx = 0xffffffff;
   tdx_configurable.push_back(e);
+  // KVM reports the guest physical address width (EAX[23:16]) as
+  // configurable; it is KVM's interface for the TD's GPAW.
+  e = {};
+  e.function = 0x80000008;
+  e.eax = 0x00ff0000;
+  tdx_configurable.push_back(e);
 }
 
 std::vector<std::string> FakeKvm::Names() const {
@@ -219,16 +225,18 @@ long FakeKvm::SevOp(uintptr_t arg) {
           t != T::kCpuid)
         return -EINVAL;
       if (t == T::kZero ? u.uaddr != 0 : (!u.uaddr || !PageAligned(u.uaddr))) return -EINVAL;
-      const uint64_t pages = u.len >> 12;
+      uint64_t pages = u.len >> 12;
+      if (snp_update_max_pages && pages > snp_update_max_pages) pages = snp_update_max_pages;
       if (long e = CheckPopulate(gpa, pages)) return e;
       populated.push_back({gpa, pages, true, u.type});
+      const uint64_t bytes = pages << 12;
       const std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(u.uaddr),
-                                          t == T::kZero ? 0 : u.len);
-      snp_digest.AddRange(gpa, data, u.len, t);
+                                          t == T::kZero ? 0 : bytes);
+      snp_digest.AddRange(gpa, data, bytes, t);
       MarkPopulated(gpa, pages);
       u.gfn_start += pages;
-      u.uaddr = u.uaddr ? u.uaddr + u.len : 0;
-      u.len = 0;
+      u.uaddr = u.uaddr ? u.uaddr + bytes : 0;
+      u.len -= bytes;
       Write(cmd.data, u);
       return 0;
     }
@@ -278,6 +286,13 @@ long FakeKvm::TdxVmOp(uintptr_t arg) {
         return -EINVAL;
       const auto* e = reinterpret_cast<const tdx::CpuidEntry*>(
           reinterpret_cast<const uint8_t*>(iv) + sizeof *iv);
+      // 6.16 setup_tdparams_eptp_controls: the GPAW from CPUID 0x80000008
+      // EAX[23:16], 48 or 52, or no TD.
+      bool gpaw = false;
+      for (uint32_t i = 0; i < iv->cpuid.nent; ++i)
+        if (e[i].function == 0x80000008 && e[i].index == 0)
+          gpaw = tdx::GuestPhysBits(e[i]) == 48 || tdx::GuestPhysBits(e[i]) == 52;
+      if (!gpaw) return -EINVAL;
       for (uint32_t i = 0; i < iv->cpuid.nent; ++i) {
         bool ok = false;
         for (const tdx::CpuidEntry& c : tdx_configurable)
@@ -308,6 +323,8 @@ long FakeKvm::TdxVcpuOp(int id, uintptr_t arg) {
     case KVM_TDX_INIT_VCPU:
       if (long f = Record(v + " TDX_INIT_VCPU rcx=" + Hex(cmd.data))) return f;
       if (cmd.flags || !tdx_init_ || tdx_vcpu_init_.count(id)) return -EINVAL;
+      // kvm_apic_set_base(x2APIC) refuses a vCPU whose CPUID lacks x2APIC.
+      if (!x2apic_cpuid_.count(id)) return -EINVAL;
       tdx_vcpu_init_.insert(id);
       return 0;
     case KVM_TDX_GET_CPUID: {
@@ -374,9 +391,18 @@ long FakeKvm::Vcpu(int id, unsigned long req, uintptr_t arg) {
       }
       return 0;
     }
-    case GMEM_SET_CPUID2:
+    case GMEM_SET_CPUID2: {
       if (long f = Record(v + " KVM_SET_CPUID2")) return f;
+      const auto* h = reinterpret_cast<const gmem_cpuid2_header*>(arg);
+      const auto* e = reinterpret_cast<const tdx::CpuidEntry*>(h + 1);
+      bool x2apic = false;
+      for (uint32_t i = 0; i < h->nent; ++i)
+        if (e[i].function == 1 && e[i].index == 0 && (e[i].ecx & tdx::kCpuid1EcxX2apic))
+          x2apic = true;
+      if (x2apic) x2apic_cpuid_.insert(id);
+      else x2apic_cpuid_.erase(id);
       return 0;
+    }
     case KVM_RUN:
       if (long f = Record(v + " KVM_RUN")) return f;
       return finished() ? 0 : -EINVAL;

@@ -30,6 +30,10 @@ class FakeKvm final : public KvmIoctl {
   uint64_t tdx_supported_attrs = 0;
   uint64_t tdx_supported_xfam = 0x2e7;
   std::vector<tdx::CpuidEntry> tdx_configurable;  // KVM_TDX_CAPABILITIES' cpuid
+  // SNP_LAUNCH_UPDATE does at most this many pages per call and succeeds
+  // with the rest left in len, as KVM does at a memslot's end or on a
+  // signal (0: no limit).
+  uint64_t snp_update_max_pages = 0;
   // The next call whose log line starts with fail_prefix fails with -fail_errno.
   std::string fail_prefix;
   int fail_errno = 0;
@@ -75,6 +79,7 @@ class FakeKvm final : public KvmIoctl {
   bool sev_init_ = false, snp_started_ = false, snp_finished_ = false;
   bool tdx_caps_ = false, tdx_init_ = false, tdx_finalized_ = false;
   std::set<int> tdx_vcpu_init_;
+  std::set<int> x2apic_cpuid_;  // vCPUs whose KVM_SET_CPUID2 had x2APIC
 };
 
 }  // namespace gmem::test

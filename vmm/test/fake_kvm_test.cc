@@ -6,6 +6,8 @@
 
 #include <sys/mman.h>
 
+#include <vector>
+
 #include "common/uapi/kvm.h"
 #include "vmm/lib/sev_snp.h"
 #include "vmm/lib/tdx.h"
@@ -67,9 +69,24 @@ class FakeKvmRules : public ::testing::Test {
     return vcpu < 0 ? Vm(KVM_MEMORY_ENCRYPT_OP, &c)
                     : kvm_.Vcpu(vcpu, KVM_MEMORY_ENCRYPT_OP, Arg(&c));
   }
+  // KVM_TDX_INIT_VM's argument with only the GPAW leaf (48 bits).
+  std::vector<uint64_t> InitVm() {
+    return tdx::InitVmBuffer(0, tdx::kXfamX87Sse, tdx::TdCpuid({}, {}));
+  }
+  // KVM_SET_CPUID2 on vcpu: leaf 1, with or without x2APIC.
+  long SetCpuid(int vcpu, bool x2apic) {
+    struct {
+      gmem_cpuid2_header h;
+      tdx::CpuidEntry e;
+    } c{};
+    c.h.nent = 1;
+    c.e.function = 1;
+    c.e.ecx = x2apic ? tdx::kCpuid1EcxX2apic : 0;
+    return kvm_.Vcpu(vcpu, GMEM_SET_CPUID2, Arg(&c));
+  }
   void TdxInitialized() {
     CreateVm(KVM_X86_TDX_VM);
-    auto iv = tdx::InitVmBuffer(0, tdx::kXfamX87Sse, {});
+    auto iv = InitVm();
     ASSERT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, iv.data()), 0);
   }
   long SplitIrqchip() {
@@ -138,7 +155,9 @@ TEST_F(FakeKvmRules, SnpOrder) {
 TEST_F(FakeKvmRules, TdxOrder) {
   CreateVm(KVM_X86_TDX_VM);
   EXPECT_EQ(kvm_.Vm(KVM_CREATE_VCPU, 0), -EIO);  // before INIT_VM
-  auto iv = tdx::InitVmBuffer(0, tdx::kXfamX87Sse, {});
+  auto no_gpaw = tdx::InitVmBuffer(0, tdx::kXfamX87Sse, {});
+  EXPECT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, no_gpaw.data()), -EINVAL);  // no CPUID 0x80000008
+  auto iv = InitVm();
   ASSERT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, iv.data()), 0);
   EXPECT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, iv.data()), -EINVAL);  // twice
   EXPECT_EQ(kvm_.Vm(KVM_CREATE_VCPU, 0), -EINVAL);  // no split IRQ chip
@@ -146,6 +165,10 @@ TEST_F(FakeKvmRules, TdxOrder) {
   ASSERT_GE(kvm_.Vm(KVM_CREATE_VCPU, 0), 0);
   ASSERT_EQ(SetPrivate(0, kRam), 0);
   EXPECT_EQ(TdxAdd(0x1000, 1), -EINVAL);  // before INIT_VCPU
+  EXPECT_EQ(Tdx(0, KVM_TDX_INIT_VCPU, 0, nullptr), -EINVAL);  // no CPUID yet
+  ASSERT_EQ(SetCpuid(0, false), 0);
+  EXPECT_EQ(Tdx(0, KVM_TDX_INIT_VCPU, 0, nullptr), -EINVAL);  // CPUID without x2APIC
+  ASSERT_EQ(SetCpuid(0, true), 0);
   ASSERT_EQ(Tdx(0, KVM_TDX_INIT_VCPU, 0, nullptr), 0);
   kvm_regs regs{};
   regs.rip = 0x100000;
@@ -160,6 +183,7 @@ TEST_F(FakeKvmRules, TdxInitMemRegionNeedsPrivateUnpopulatedMemory) {
   TdxInitialized();
   ASSERT_EQ(SplitIrqchip(), 0);
   ASSERT_GE(kvm_.Vm(KVM_CREATE_VCPU, 0), 0);
+  ASSERT_EQ(SetCpuid(0, true), 0);
   ASSERT_EQ(Tdx(0, KVM_TDX_INIT_VCPU, 0, nullptr), 0);
   EXPECT_EQ(TdxAdd(0x1000, 1), -EINVAL);  // shared
   ASSERT_EQ(SetPrivate(0x1000, 0x1000), 0);
@@ -171,15 +195,23 @@ TEST_F(FakeKvmRules, TdxInitMemRegionNeedsPrivateUnpopulatedMemory) {
 
 TEST_F(FakeKvmRules, TdxInitVmChecksTheCpuidConfiguration) {
   CreateVm(KVM_X86_TDX_VM);
+  std::vector<tdx::CpuidEntry> cpuid = tdx::TdCpuid({}, {});  // GPAW 48 only
   tdx::CpuidEntry e{};
   e.function = 0x40000000;  // not configurable
-  auto iv = tdx::InitVmBuffer(0, tdx::kXfamX87Sse, {&e, 1});
+  cpuid.push_back(e);
+  auto iv = tdx::InitVmBuffer(0, tdx::kXfamX87Sse, cpuid);
   EXPECT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, iv.data()), -EINVAL);
-  auto bad_xfam = tdx::InitVmBuffer(0, 1ull << 40, {});
+  cpuid.pop_back();
+  cpuid[0].eax = 46u << 16;  // a GPAW KVM refuses
+  auto gpaw46 = tdx::InitVmBuffer(0, tdx::kXfamX87Sse, cpuid);
+  EXPECT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, gpaw46.data()), -EINVAL);
+  auto bad_xfam = tdx::InitVmBuffer(0, 1ull << 40, tdx::TdCpuid({}, {}));
   EXPECT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, bad_xfam.data()), -EINVAL);
-  auto caps = tdx::CapabilitiesBuffer(1);  // room for 1, the fake has 2
+  auto good = InitVm();
+  EXPECT_EQ(Tdx(-1, KVM_TDX_INIT_VM, 0, good.data()), 0);  // so the above failed for their reason
+  auto caps = tdx::CapabilitiesBuffer(1);  // room for 1, the fake has 3
   EXPECT_EQ(Tdx(-1, KVM_TDX_CAPABILITIES, 0, caps.data()), -E2BIG);
-  EXPECT_EQ(tdx::Caps(caps).cpuid.nent, 2u);
+  EXPECT_EQ(tdx::Caps(caps).cpuid.nent, 3u);
 }
 
 }  // namespace

@@ -149,6 +149,27 @@ TEST(LaunchSnp, RetriesAnUpdateKvmStoppedEarly) {
   EXPECT_TRUE(kvm.finished());
 }
 
+TEST(LaunchSnp, ContinuesAnUpdateKvmDidInPart) {
+  Staged s = Stage(CocoKind::kSnp);
+  FakeKvm kvm;
+  kvm.snp_update_max_pages = 0x30;  // page tables: 0x70 pages in three calls
+  auto r = LaunchSnp(kvm, s.plan, s.staging(), Params(s));
+  ASSERT_TRUE(r.ok()) << r.error().What();
+  EXPECT_TRUE(kvm.finished());
+  EXPECT_EQ(r.value().expected, kvm.snp_digest.digest());
+  // page tables 0x70 -> 3 calls, stack 0x80 -> 3 calls, the rest one each.
+  EXPECT_EQ(kvm.Names().size(), kSnpSequence.size() + 4);
+  uint64_t pages = 0;
+  for (const auto& p : kvm.populated) pages += p.pages;
+  EXPECT_EQ(pages, 2u + 1 + 1 + 0x70 + 0x80 + 2);
+
+  Staged t = Stage(CocoKind::kSnp);
+  FakeKvm whole;
+  auto w = LaunchSnp(whole, t.plan, t.staging(), Params(t));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w.value().expected, r.value().expected);  // same pages, same digest
+}
+
 TEST(LaunchSnp, RefusedWhereKvmLacksTheVmType) {
   Staged s = Stage(CocoKind::kSnp);
   FakeKvm kvm;

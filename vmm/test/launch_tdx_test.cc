@@ -39,6 +39,7 @@ const std::vector<std::string> kTdxSequence = {
     "VM KVM_SET_MEMORY_ATTRIBUTES",
     "VM TDX_INIT_VM",
     "VM KVM_CREATE_VCPU",
+    "VCPU0 KVM_SET_CPUID2",  // with x2APIC: INIT_VCPU needs it
     "VCPU0 TDX_INIT_VCPU",
     "VCPU0 TDX_GET_CPUID",
     "VCPU0 KVM_SET_CPUID2",
@@ -64,11 +65,11 @@ TEST(LaunchTdx, IssuesUpstreamsSequence) {
   EXPECT_EQ(kvm.log[7],
             "VM KVM_SET_USER_MEMORY_REGION2 slot=1 gpa=0xfffff000 size=0x1000 "
             "gmem_offset=0x1000000");
-  // leaf 1 only (leaf 7 is not in the host's list), x87|SSE
-  EXPECT_EQ(kvm.log[9], "VM TDX_INIT_VM attributes=0x0 xfam=0x3 cpuid=1");
-  EXPECT_EQ(kvm.log[14], "VCPU0 TDX_INIT_MEM_REGION gpa=0x1000 pages=2 measured");
-  EXPECT_EQ(kvm.log[16], "VCPU0 TDX_INIT_MEM_REGION gpa=0x80000 pages=128");
-  EXPECT_EQ(kvm.log[18], "VCPU0 TDX_INIT_MEM_REGION gpa=0xfffff000 pages=1 measured");
+  // leaf 1 (leaf 7 is not in the host's list) and the GPAW leaf, x87|SSE
+  EXPECT_EQ(kvm.log[9], "VM TDX_INIT_VM attributes=0x0 xfam=0x3 cpuid=2");
+  EXPECT_EQ(kvm.log[15], "VCPU0 TDX_INIT_MEM_REGION gpa=0x1000 pages=2 measured");
+  EXPECT_EQ(kvm.log[17], "VCPU0 TDX_INIT_MEM_REGION gpa=0x80000 pages=128");
+  EXPECT_EQ(kvm.log[19], "VCPU0 TDX_INIT_MEM_REGION gpa=0xfffff000 pages=1 measured");
 }
 
 TEST(LaunchTdx, EveryRegionWasPrivateGuestMemfdMemory) {
@@ -112,7 +113,7 @@ TEST(LaunchTdx, SeptVeDisableWhereTheModuleOffersIt) {
   FakeKvm kvm;
   kvm.tdx_supported_attrs = tdx::kAttrSeptVeDisable;
   ASSERT_TRUE(LaunchTdx(kvm, s.plan, s.staging(), Params()).ok());
-  EXPECT_EQ(kvm.log[9], "VM TDX_INIT_VM attributes=0x10000000 xfam=0x3 cpuid=1");
+  EXPECT_EQ(kvm.log[9], "VM TDX_INIT_VM attributes=0x10000000 xfam=0x3 cpuid=2");
 }
 
 TEST(LaunchTdx, UnsupportedAttributesAreRefusedBeforeInitVm) {
@@ -135,6 +136,17 @@ TEST(LaunchTdx, FailuresCarryTheCommandAndErrno) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().err(), EBUSY);
   EXPECT_NE(r.error().message().find("KVM_TDX_FINALIZE_VM"), std::string::npos);
+}
+
+TEST(LaunchTdx, InitVcpuFollowsACpuidWithX2apic) {
+  Staged s = Stage(CocoKind::kTdx);
+  FakeKvm kvm;
+  kvm.fail_prefix = "VCPU0 KVM_SET_CPUID2";  // the one before INIT_VCPU
+  kvm.fail_errno = EINVAL;
+  auto r = LaunchTdx(kvm, s.plan, s.staging(), Params());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("before KVM_TDX_INIT_VCPU"), std::string::npos);
+  EXPECT_EQ(kvm.Names().back(), "VCPU0 KVM_SET_CPUID2");
 }
 
 TEST(LaunchTdx, RetriesARegionKvmStoppedEarly) {

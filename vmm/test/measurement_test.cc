@@ -193,8 +193,36 @@ TEST(TdxCommands, TdCpuidIsConfigurableAndSupported) {
   host[0].function = 1;
   host[0].ecx = 0x0ff0;
   auto td = tdx::TdCpuid(conf, host);
-  ASSERT_EQ(td.size(), 1u);  // leaf 7 is not the host's
+  ASSERT_EQ(td.size(), 2u);  // leaf 7 is not the host's; the GPAW leaf is added
   EXPECT_EQ(td[0].ecx, 0x0f00u);
+  EXPECT_EQ(td[1].function, 0x80000008u);
+  EXPECT_EQ(tdx::GuestPhysBits(td[1]), 48u);
+}
+
+TEST(TdxCommands, TdCpuidSetsTheGpawWhateverTheHostSays) {
+  tdx::CpuidEntry conf[1] = {};
+  conf[0].function = 0x80000008;
+  conf[0].eax = 0x00ff00ff;
+  tdx::CpuidEntry host[1] = {};
+  host[0].function = 0x80000008;
+  host[0].eax = 0x002e302e;  // 46 physical bits, GuestPhysBits 46: KVM refuses 46
+  auto td = tdx::TdCpuid(conf, host);
+  ASSERT_EQ(td.size(), 1u);
+  EXPECT_EQ(td[0].eax, 0x0030002eu);
+}
+
+TEST(TdxCommands, WithX2apic) {
+  tdx::CpuidEntry host[2] = {};
+  host[0].function = 7;
+  host[1].function = 1;
+  host[1].ecx = 0x1;
+  auto c = tdx::WithX2apic(host);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[1].ecx, 0x1u | (1u << 21));
+  auto d = tdx::WithX2apic({});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].function, 1u);
+  EXPECT_EQ(d[0].ecx, 1u << 21);
 }
 
 }  // namespace
