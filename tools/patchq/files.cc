@@ -29,6 +29,17 @@ std::string ReadFile(const fs::path& p) {
 }
 
 void WriteFile(const fs::path& p, const std::string& data) {
+  // A device, pipe or terminal (-o /dev/stdout) is written to, never
+  // replaced by a regular file.
+  std::error_code st;
+  if (fs::exists(p, st) && !fs::is_regular_file(p, st)) {
+    std::ofstream out(p, std::ios::binary);
+    if (!out) throw Error(p.string(), 0, "cannot open: " + std::string(std::strerror(errno)));
+    out << data;
+    out.flush();
+    if (!out) throw Error(p.string(), 0, "write error");
+    return;
+  }
   fs::path tmp = p;
   tmp += ".patchq-tmp";
   {
@@ -36,7 +47,12 @@ void WriteFile(const fs::path& p, const std::string& data) {
     if (!out) throw Error(tmp.string(), 0, "cannot create: " + std::string(std::strerror(errno)));
     out << data;
     out.flush();
-    if (!out) throw Error(tmp.string(), 0, "write error");
+    if (!out) {
+      out.close();
+      std::error_code ec;
+      fs::remove(tmp, ec);  // no half-written file left behind
+      throw Error(tmp.string(), 0, "write error");
+    }
   }
   std::error_code ec;
   fs::rename(tmp, p, ec);

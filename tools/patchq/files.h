@@ -12,7 +12,8 @@ namespace fs = std::filesystem;
 
 std::string ReadFile(const fs::path& p);  // throws Error naming the file
 bool ReadFileIfExists(const fs::path& p, std::string* out);
-// Writes via a temporary file and rename, so readers never see half a file.
+// Writes via a temporary file and rename, so readers never see half a file;
+// a path that exists and is no regular file (a device, a pipe) is written to.
 void WriteFile(const fs::path& p, const std::string& data);
 
 // Without leading and trailing spaces, tabs, CRs and newlines.

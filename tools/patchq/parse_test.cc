@@ -1,5 +1,8 @@
 // Parsing and rules: series, IDENTITY, patch files, lint.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <thread>
 
 #include "tools/patchq/error.h"
 #include "tools/patchq/identity.h"
@@ -27,6 +30,25 @@ std::string ErrorOf(F f) {
   }
   ADD_FAILURE() << "expected an Error";
   return "";
+}
+
+// -o /dev/stdout and the like: written to, never replaced by a file.
+TEST(Files, WriteFileWritesThroughAPipe) {
+  TempDir tmp("patchq-files-test");
+  const fs::path fifo = tmp.path() / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = ReadFile(fifo); });
+  WriteFile(fifo, "through the pipe\n");
+  reader.join();
+  EXPECT_EQ(got, "through the pipe\n");
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_FALSE(fs::exists(tmp.path() / "fifo.patchq-tmp"));
+
+  // A regular file is replaced whole, as before.
+  WriteFile(tmp.path() / "file", "one\n");
+  WriteFile(tmp.path() / "file", "two\n");
+  EXPECT_EQ(ReadFile(tmp.path() / "file"), "two\n");
 }
 
 TEST(Series, ParsesHeaderAndOrder) {
