@@ -396,6 +396,17 @@ TEST_F(InPlace, ConversionsRaceFaultsAndPunches) {
         host_ok++;
     }
   });
+  // The threads stop and are joined however this test ends, a failed
+  // assertion included.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread* threads[3];
+    ~Joiner() {
+      stop = true;
+      for (std::thread* t : threads)
+        if (t->joinable()) t->join();
+    }
+  } joiner{stop, {&converter, &puncher, &host}};
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   uint64_t fills = 0;
   while (std::chrono::steady_clock::now() < end) {

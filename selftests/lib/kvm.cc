@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 extern "C" const uint8_t gmt_guest_start[], gmt_guest_end[];
@@ -182,6 +183,50 @@ void GuestChannel::Start(GuestOp op, std::initializer_list<uint32_t> args) {
   }
 }
 
+// What the vCPU was doing when it stopped for a reason the protocol does
+// not expect: where, on which exit, and the exception in flight, so that a
+// guest that shut down (a triple fault) says why.
+static std::string DescribeStop(int vcpu, const kvm_run* r) {
+  char buf[256];
+  std::string s;
+  kvm_regs regs = {};
+  if (ioctl(vcpu, KVM_GET_REGS, &regs) == 0) {
+    snprintf(buf, sizeof(buf), " (rip %#llx, rsi %#llx, rdi %#llx, rcx %#llx", (unsigned long long)regs.rip,
+             (unsigned long long)regs.rsi, (unsigned long long)regs.rdi, (unsigned long long)regs.rcx);
+    s += buf;
+  }
+  kvm_vcpu_events ev = {};
+  if (ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+    snprintf(buf, sizeof(buf), "; exception injected %u pending %u nr %u error %#x; triple fault %u",
+             ev.exception.injected, ev.exception.pending, ev.exception.nr, ev.exception.error_code,
+             (ev.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) ? ev.triple_fault.pending : 0);
+    s += buf;
+  }
+  switch (r->exit_reason) {
+    case KVM_EXIT_IO:
+      snprintf(buf, sizeof(buf), "; io port %#x size %u dir %u", r->io.port, r->io.size, r->io.direction);
+      s += buf;
+      break;
+    case KVM_EXIT_MMIO:
+      snprintf(buf, sizeof(buf), "; mmio %#llx len %u write %u", (unsigned long long)r->mmio.phys_addr,
+               r->mmio.len, r->mmio.is_write);
+      s += buf;
+      break;
+    case KVM_EXIT_INTERNAL_ERROR:
+      snprintf(buf, sizeof(buf), "; internal error suberror %u ndata %u", r->internal.suberror, r->internal.ndata);
+      s += buf;
+      for (unsigned i = 0; i < r->internal.ndata && i < 8; i++) {
+        snprintf(buf, sizeof(buf), " %#llx", (unsigned long long)r->internal.data[i]);
+        s += buf;
+      }
+      break;
+    default:
+      break;
+  }
+  if (!s.empty()) s += ")";
+  return s;
+}
+
 CommandResult GuestChannel::Run(int vcpu, kvm_run* r) {
   CommandResult res;
   for (int exits = 0; exits < 64; exits++) {
@@ -193,7 +238,7 @@ CommandResult GuestChannel::Run(int vcpu, kvm_run* r) {
     }
     if (r->exit_reason != KVM_EXIT_IO || r->io.port != kCmdPort || r->io.size != 4) {
       res.exit_reason = r->exit_reason;
-      res.what = "exit reason " + std::to_string(r->exit_reason);
+      res.what = "exit reason " + std::to_string(r->exit_reason) + DescribeStop(vcpu, r);
       return res;
     }
     auto* data = reinterpret_cast<uint32_t*>(reinterpret_cast<uint8_t*>(r) + r->io.data_offset);
