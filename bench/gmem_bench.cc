@@ -67,6 +67,16 @@
 //                                          attributes (attr_cycle_<S> / inplace_cycle_<S>)
 //   {inplace,attr}_cycle_<S>_convert ms    per cycle: both conversions (with the punch and
 //   {inplace,attr}_cycle_<S>_fill  ms      discard), and both guest fills
+//   {inplace,attr}_touch_cycle_<S>[...]    the same cycles with the guest re-touching each
+//                                          page (one dword per 4 KiB) instead of filling it:
+//                                          the cost of conversion as the guest sees it,
+//                                          without TCG's emulation of 4 KiB of stores
+//   ownership_first_touch_{on,off} MiB/s   first_touch_private with kvm.sw_protected_unmap_private
+//                                          on and off, alternating in one run (medians of 3)
+//   ownership_first_touch_cost     x       time with ownership over time without
+//   ownership_convert_{on,off}     ms      an in-place private -> shared -> private conversion
+//                                          of S whose every page is in use, on and off
+//   ownership_convert_cost         x       time on over time off
 //   footprint_inplace              x       pages held after the guest filled S private, then
 //                                          (converted in place) S shared, as a multiple of S:
 //                                          mincore of the guest_memfd mapping (exact)
@@ -108,6 +118,7 @@
 #include "bench/report.h"
 #include "common/metric.h"
 #include "selftests/lib/kvm.h"
+#include "selftests/lib/ownership.h"
 
 #ifndef __NR_cachestat
 #define __NR_cachestat 451  // x86_64, Linux 6.5
@@ -173,7 +184,7 @@ double MiBps(uint64_t bytes, double s) { return static_cast<double>(bytes) / kMi
 // Each ABI a metric may need: empty if present, else why not ("error: ..."
 // when the kernel offers it and it fails).
 struct Caps {
-  std::string kvm, gmem, sw_vm, shared_gmem, prefault, cachestat, meminfo, in_place;
+  std::string kvm, gmem, sw_vm, shared_gmem, prefault, cachestat, meminfo, in_place, ownership;
 };
 
 long UnevictableKiB();
@@ -231,6 +242,11 @@ Caps Probe() {
     c.in_place =
         "no in-place conversion (KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES, cap 250; our series "
         "with kvm.gmem_in_place_conversion=1)";
+  if (!c.in_place.empty())
+    c.ownership = c.in_place;
+  else if (int r = gmt::SwOwnership(); r < 0)
+    c.ownership = "no software ownership of SW-protected VMs' private memory "
+                  "(kvm.sw_protected_unmap_private: " + ErrnoText(-r) + ")";
   if (UnevictableKiB() < 0)
     c.meminfo = "no Unevictable line in /proc/meminfo";
   else if (!RefreshVmStats())
@@ -361,6 +377,21 @@ void GuestFill(Vm& vm, uint64_t gpa, uint64_t size, uint32_t value) {
     }
   }
   throw Failure(what);
+}
+
+// The guest writes |value| to the first dword of each page of [gpa, gpa +
+// size): it touches every page, so every missing mapping costs a fault,
+// without emulating 4 KiB of stores per page.
+void GuestTouch(Vm& vm, uint64_t gpa, uint64_t size, uint32_t value) {
+  const uint32_t pages = static_cast<uint32_t>(size / 4096);
+  gmt::CommandResult res;
+  {
+    VcpuDeadline deadline(300);
+    res = vm.test_vm().Command(gmt::kOpTouch, {static_cast<uint32_t>(gpa), pages, value});
+  }
+  if (res.ok && res.value == pages) return;
+  throw Failure("guest touch of " + Range(gpa, size) + ": " +
+                (res.ok ? "the guest answered " + std::to_string(res.value) + " pages" : res.what));
 }
 
 // Pages of |fd| in its page cache (cachestat(2)).
@@ -621,10 +652,17 @@ struct CycleTimes {
 // Runs private -> shared -> private cycles over the slot at kDataGpa of
 // |vm|, the guest refilling the memory after each conversion; |convert|
 // makes all of it private or shared, with whatever discarding that takes.
+// With |touch|, the guest writes one dword per page instead of filling it.
 template <typename Convert>
-CycleTimes Cycles(const Options& o, Vm& vm, uint64_t size, Convert&& convert) {
+CycleTimes Cycles(const Options& o, Vm& vm, uint64_t size, bool touch, Convert&& convert) {
+  auto refill = [&](uint32_t value) {
+    if (touch)
+      GuestTouch(vm, kDataGpa, size, value);
+    else
+      GuestFill(vm, kDataGpa, size, value);
+  };
   convert(true);
-  GuestFill(vm, kDataGpa, size, 1);  // not timed: the private side exists
+  refill(1);  // not timed: the private side exists
   CycleTimes t;
   int cycles = 0;
   auto t0 = Clock::now();
@@ -633,7 +671,7 @@ CycleTimes Cycles(const Options& o, Vm& vm, uint64_t size, Convert&& convert) {
       auto c0 = Clock::now();
       convert(priv);
       auto f0 = Clock::now();
-      GuestFill(vm, kDataGpa, size, priv ? 3 : 2);
+      refill(priv ? 3 : 2);
       t.convert_ms += std::chrono::duration<double>(f0 - c0).count();
       t.fill_ms += Seconds(f0);
     }
@@ -645,14 +683,14 @@ CycleTimes Cycles(const Options& o, Vm& vm, uint64_t size, Convert&& convert) {
   return t;
 }
 
-CycleTimes InPlaceCycles(const Options& o, uint64_t size) {
+CycleTimes InPlaceCycles(const Options& o, uint64_t size, bool touch) {
   InPlaceVm p(kDataGpa, size);
-  return Cycles(o, p.vm, size, [&](bool priv) { p.Convert(0, size, priv); });
+  return Cycles(o, p.vm, size, touch, [&](bool priv) { p.Convert(0, size, priv); });
 }
 
-CycleTimes AttributeCycles(const Options& o, uint64_t size) {
+CycleTimes AttributeCycles(const Options& o, uint64_t size, bool touch) {
   PrivateVm p(kDataGpa, size);
-  return Cycles(o, p.vm, size, [&](bool priv) {
+  return Cycles(o, p.vm, size, touch, [&](bool priv) {
     Attributes(p.vm, kDataGpa, size, priv);
     if (priv)
       CheckSys(madvise(p.shared.data(), size, MADV_DONTNEED), "madvise(MADV_DONTNEED)");
@@ -661,19 +699,58 @@ CycleTimes AttributeCycles(const Options& o, uint64_t size) {
   });
 }
 
-void InPlaceCycle(const Options& o, Values& v) {
+// |kind| is "cycle" (the guest fills every page) or "touch_cycle" (one
+// dword per page).
+void InPlaceCycle(const Options& o, Values& v, bool touch) {
+  const std::string kind = touch ? "touch_cycle_" : "cycle_";
   const std::string tag = common::MetricSizeTag(o.size);
-  const CycleTimes in_place = InPlaceCycles(o, o.size);
-  const CycleTimes attr = AttributeCycles(o, o.size);
-  v.value["inplace_cycle_" + tag] = in_place.per_second;
-  v.value["inplace_cycle_" + tag + "_convert"] = in_place.convert_ms;
-  v.value["inplace_cycle_" + tag + "_fill"] = in_place.fill_ms;
-  v.value["attr_cycle_" + tag] = attr.per_second;
-  v.value["attr_cycle_" + tag + "_convert"] = attr.convert_ms;
-  v.value["attr_cycle_" + tag + "_fill"] = attr.fill_ms;
+  const CycleTimes in_place = InPlaceCycles(o, o.size, touch);
+  const CycleTimes attr = AttributeCycles(o, o.size, touch);
+  v.value["inplace_" + kind + tag] = in_place.per_second;
+  v.value["inplace_" + kind + tag + "_convert"] = in_place.convert_ms;
+  v.value["inplace_" + kind + tag + "_fill"] = in_place.fill_ms;
+  v.value["attr_" + kind + tag] = attr.per_second;
+  v.value["attr_" + kind + tag + "_convert"] = attr.convert_ms;
+  v.value["attr_" + kind + tag + "_fill"] = attr.fill_ms;
   // A cycle's time in place over its time with attributes: lower is better,
   // as for every "x" metric.
-  v.value["inplace_cycle_" + tag + "_vs_attr"] = attr.per_second / in_place.per_second;
+  v.value["inplace_" + kind + tag + "_vs_attr"] = attr.per_second / in_place.per_second;
+}
+
+// Software ownership (kvm.sw_protected_unmap_private) on and off, side by
+// side in the same run, alternating, kOwnershipPairs times each: a vCPU's
+// first touch of S of private memory (each page taken from the direct map
+// when prepared), and an in-place private -> shared -> private conversion
+// of S in use (each page given back and taken again).  Medians.
+constexpr int kOwnershipPairs = 3;
+
+void Ownership(const Options& o, Values& v) {
+  std::vector<double> touch[2], convert[2];
+  for (int i = 0; i < kOwnershipPairs; i++) {
+    for (bool on : {true, false}) {
+      gmt::SwOwnershipScope scope(on);
+      if (gmt::SwOwnership() != static_cast<int>(on))
+        throw Failure("cannot turn kvm.sw_protected_unmap_private " + std::string(on ? "on" : "off"));
+      touch[on].push_back(FirstTouch(o, Touch::kPrivate));
+      InPlaceVm p(kDataGpa, o.size);
+      p.Convert(0, o.size, true);
+      GuestTouch(p.vm, kDataGpa, o.size, 1);  // every page in use, private
+      auto t0 = Clock::now();
+      p.Convert(0, o.size, false);
+      p.Convert(0, o.size, true);
+      convert[on].push_back(Seconds(t0) * 1e3);
+    }
+  }
+  auto median = [](std::vector<double> x) {
+    std::sort(x.begin(), x.end());
+    return x[x.size() / 2];
+  };
+  v.value["ownership_first_touch_on"] = median(touch[1]);
+  v.value["ownership_first_touch_off"] = median(touch[0]);
+  v.value["ownership_first_touch_cost"] = median(touch[0]) / median(touch[1]);
+  v.value["ownership_convert_on"] = median(convert[1]);
+  v.value["ownership_convert_off"] = median(convert[0]);
+  v.value["ownership_convert_cost"] = median(convert[1]) / median(convert[0]);
 }
 
 void FootprintInPlace(const Options& o, Values& v) {
@@ -860,18 +937,26 @@ std::vector<Bench> Benches(const Options& o, const Caps& c) {
         {"conversion_cycle_discard", "ms"},
         {"conversion_cycle_fill_private", "ms"}},
        c.sw_vm, [&o](Values& v) { ConversionCycle(o, v); }});
-  {
+  for (bool touch : {false, true}) {
+    const std::string kind = touch ? "touch_cycle_" : "cycle_";
     const std::string tag = common::MetricSizeTag(o.size);
-    b.push_back({{{"inplace_cycle_" + tag, "cycles/s"},
-                  {"inplace_cycle_" + tag + "_convert", "ms"},
-                  {"inplace_cycle_" + tag + "_fill", "ms"},
-                  {"attr_cycle_" + tag, "cycles/s"},
-                  {"attr_cycle_" + tag + "_convert", "ms"},
-                  {"attr_cycle_" + tag + "_fill", "ms"},
-                  {"inplace_cycle_" + tag + "_vs_attr", "x"}},
+    b.push_back({{{"inplace_" + kind + tag, "cycles/s"},
+                  {"inplace_" + kind + tag + "_convert", "ms"},
+                  {"inplace_" + kind + tag + "_fill", "ms"},
+                  {"attr_" + kind + tag, "cycles/s"},
+                  {"attr_" + kind + tag + "_convert", "ms"},
+                  {"attr_" + kind + tag + "_fill", "ms"},
+                  {"inplace_" + kind + tag + "_vs_attr", "x"}},
                  c.in_place,
-                 [&o](Values& v) { InPlaceCycle(o, v); }});
+                 [&o, touch](Values& v) { InPlaceCycle(o, v, touch); }});
   }
+  b.push_back({{{"ownership_first_touch_on", "MiB/s"},
+                {"ownership_first_touch_off", "MiB/s"},
+                {"ownership_first_touch_cost", "x"},
+                {"ownership_convert_on", "ms"},
+                {"ownership_convert_off", "ms"},
+                {"ownership_convert_cost", "x"}},
+               c.ownership, [&o](Values& v) { Ownership(o, v); }});
   b.push_back({{{"footprint_inplace", "x"}}, c.in_place,
                [&o](Values& v) { FootprintInPlace(o, v); }});
   b.push_back({{{"first_touch_during_conversions", "MiB/s"},

@@ -40,7 +40,7 @@ for t in memslot2_test guest_memfd_test shared_gmem_test attributes_test private
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
 if [ ${#in_place[@]} -gt 0 ]; then
-	args+=(bazel-bin/selftests/inplace_test)
+	args+=(bazel-bin/selftests/inplace_test bazel-bin/selftests/ownership_test)
 	args+=(--test 'vmm-sw-protected-attributes: /bin/gmem-vmm-static --mode sw-protected --conversion attributes')
 	args+=(--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place')
 fi
@@ -76,7 +76,8 @@ if [ $mode = memory ]; then
 	if [ ${#in_place[@]} -gt 0 ]; then
 		# With in-place conversion: its own tests and the VMM using it.
 		exec harness/run.sh "${args[@]}" "${in_place[@]}" \
-			bazel-bin/selftests/inplace_test bazel-bin/selftests/shared_gmem_test \
+			bazel-bin/selftests/inplace_test bazel-bin/selftests/ownership_test \
+			bazel-bin/selftests/shared_gmem_test \
 			--bin bazel-bin/vmm/gmem-vmm-static \
 			--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place'
 	fi

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "selftests/lib/hwpoison.h"
+#include "selftests/lib/ownership.h"
 #include "selftests/lib/concurrent.h"
 #include "selftests/lib/private_vm.h"
 #include "selftests/lib/signals.h"
@@ -39,6 +40,9 @@ class Hwpoison : public PrivateVmTest {
   void SetUp() override {
     std::string why = HwpoisonUnavailable();
     if (!why.empty()) GTEST_SKIP() << "no memory failure injection: " << why;
+    // Pages are found by reading them through the kernel's direct map,
+    // which private memory leaves while the VM owns it.
+    ownership_off_ = std::make_unique<SwOwnershipScope>(false);
     PrivateVmTest::SetUp();
   }
 
@@ -59,6 +63,7 @@ class Hwpoison : public PrivateVmTest {
     return pfns.size() == 1 ? pfns[0] : 0;
   }
 
+  std::unique_ptr<SwOwnershipScope> ownership_off_;
   // Seeded per test, so each test's tags differ from the last one's.
   std::mt19937 rng_{static_cast<unsigned>(
       std::hash<std::string>()(testing::UnitTest::GetInstance()->current_test_info()->name()))};

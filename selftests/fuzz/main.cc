@@ -24,6 +24,7 @@
 #include "selftests/fuzz/probe.h"
 #include "selftests/fuzz/report.h"
 #include "selftests/lib/hwpoison.h"
+#include "selftests/lib/ownership.h"
 
 namespace fuzz {
 namespace {
@@ -207,8 +208,18 @@ SeedResult RunSeed(uint64_t seed, const Options& opts, const Env& env, double se
   // Fuzz threads, checkers, and the memory failure injector if the checkers
   // have one: it serves them, so the seed ends when they are done.
   const unsigned nworkers = opts.threads + (opts.checkers ? opts.vms : 0);
+  // Even seeds run with software ownership of private memory (when the
+  // kernel has it), odd ones without: memory failure injection finds its
+  // pages by reading them through the direct map, so it only runs then.
+  const bool owned = env.sw_ownership && seed % 2 == 0;
+  if (int r = env.sw_ownership ? gmt::SetSwOwnership(owned) : 0; r != 0) {
+    std::fprintf(stderr, "gmem_fuzz: FAILURE in seed %lu: cannot set ownership: %s\n",
+                 static_cast<unsigned long>(seed), strerror(-r));
+    result.failed = true;
+    return result;
+  }
   std::unique_ptr<Poisoner> poisoner;
-  if (opts.checkers && env.hwpoison && !opts.skip.count("poison")) {
+  if (opts.checkers && env.hwpoison && !owned && !opts.skip.count("poison")) {
     poisoner = std::make_unique<Poisoner>(opts.poison_interval);
     run.poisoner = poisoner.get();
   }
@@ -359,6 +370,10 @@ int Main(int argc, char** argv) {
   env.hwpoison = why.empty();
   if (!env.hwpoison)
     std::printf("gmem_fuzz: no memory failure injection (%s): not poisoning\n", why.c_str());
+  env.sw_ownership = gmt::SwOwnership() >= 0;
+  std::printf("gmem_fuzz: software ownership of private memory %s\n",
+              env.sw_ownership ? "on for even seeds, off for odd ones (which poison)"
+                               : "not in this kernel");
   std::printf("gmem_fuzz: in-place conversion %s\n",
               env.gmem_attributes ? "on: KVM_SET_MEMORY_ATTRIBUTES2 converts guest_memfds"
                                   : "off: KVM_SET_MEMORY_ATTRIBUTES2 must fail with ENOTTY");

@@ -24,6 +24,7 @@ struct Env {
   long max_vcpu_id = 4096;              // KVM_CAP_MAX_VCPU_ID
   long user_memslots = 32764;           // KVM_CAP_NR_MEMSLOTS
   bool hwpoison = false;                // memory failure can be injected (lib/hwpoison.h)
+  bool sw_ownership = false;            // kvm.sw_protected_unmap_private exists (lib/ownership.h)
   // KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES of a SW-protected VM: what
   // KVM_SET_MEMORY_ATTRIBUTES2 accepts on its guest_memfds.  Non-zero
   // (KVM_MEMORY_ATTRIBUTE_PRIVATE) only with kvm.gmem_in_place_conversion=1.

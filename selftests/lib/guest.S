@@ -22,6 +22,8 @@ next:
 	je	op_fill
 	cmp	$4, %eax
 	je	op_sum
+	cmp	$5, %eax
+	je	op_touch
 	jmp	next
 op_write:
 	in	(%dx), %eax
@@ -69,6 +71,22 @@ op_sum:
 	dec	%ecx
 	jmp	2b
 3:	out	%eax, (%dx)
+	jmp	next
+op_touch:
+	in	(%dx), %eax
+	mov	%eax, %edi		/* address */
+	in	(%dx), %eax
+	mov	%eax, %ecx		/* pages */
+	mov	%eax, %ebx
+	in	(%dx), %eax		/* value */
+4:	test	%ecx, %ecx
+	jz	5f
+	mov	%eax, (%edi)
+	add	$0x1000, %edi
+	dec	%ecx
+	jmp	4b
+5:	mov	%ebx, %eax
+	out	%eax, (%dx)
 	jmp	next
 halt:
 	hlt

@@ -55,6 +55,8 @@ enum GuestOp : uint32_t {
   kOpFill = 3,   // addr, dwords, value, passes: write value over the range
                  // |passes| times, then OUT the number of dwords written
   kOpSum = 4,    // addr, dwords: OUT the 32-bit sum of the range
+  kOpTouch = 5,  // addr, pages, value: write value to the first dword of
+                 // each 4 KiB page, then OUT the number of pages touched
 };
 constexpr uint16_t kCmdPort = 0x20;
 

@@ -1,0 +1,212 @@
+// Software ownership of SW-protected VMs' private memory
+// (kvm.sw_protected_unmap_private): a private page that the guest uses is
+// out of the kernel's direct map, so a host kernel read of it (here through
+// /dev/mem, as a stray kernel access would) fails with EFAULT instead of
+// returning guest data; the page is back in the direct map before it
+// becomes shared or is freed.  Pages are located through a gmem-only slot
+// of a mappable guest_memfd converted in place, so the kernel must be
+// booted with kvm.gmem_in_place_conversion=1; elsewhere every case skips,
+// by name.
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "selftests/lib/hwpoison.h"
+#include "selftests/lib/kvm.h"
+#include "selftests/lib/ownership.h"
+#include "selftests/lib/private_vm.h"
+#include "selftests/lib/skip.h"
+
+namespace gmt {
+namespace {
+
+constexpr uint64_t kInitShared = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
+
+// The page's 1024 words, all |value|.
+bool FilledWith(const uint32_t* page, uint32_t value) {
+  return std::all_of(page, page + kPage / 4, [value](uint32_t w) { return w == value; });
+}
+
+class Ownership : public testing::Test {
+ protected:
+  static constexpr uint64_t kGpa = 0x200000;
+  static constexpr uint64_t kSize = 2 << 20;
+  static constexpr uint32_t kSlot = 1;
+
+  void SetUp() override {
+    UniqueFd kvm = OpenKvm();
+    GMT_REQUIRE_KVM(kvm);
+    GMT_REQUIRE_VM_TYPE(kvm.get(), KVM_X86_SW_PROTECTED_VM);
+    if (CheckExtension(kvm.get(), KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) !=
+        static_cast<long>(KVM_MEMORY_ATTRIBUTE_PRIVATE))
+      GTEST_SKIP() << "no in-place conversion (boot with kvm.gmem_in_place_conversion=1)";
+    if (int r = SwOwnership(); r < 0)
+      GTEST_SKIP() << "no software ownership in this kernel: " << strerror(-r);
+    if (access("/dev/mem", R_OK) != 0) GTEST_SKIP() << "/dev/mem: " << strerror(errno);
+    ownership_ = std::make_unique<SwOwnershipScope>(true);
+    vm_ = std::make_unique<TestVm>(KVM_X86_SW_PROTECTED_VM);
+    GMT_ASSERT_VM(*vm_);
+    gmem_.reset(static_cast<int>(CreateGuestMemfd(vm_->vm(), kSize, kInitShared)));
+    ASSERT_TRUE(gmem_.valid());
+    view_ = Mapping::Map(kSize, PROT_READ | PROT_WRITE, MAP_SHARED, gmem_.get(), 0);
+    ASSERT_TRUE(view_.valid()) << strerror(errno);
+    ASSERT_EQ(SetRegion2(vm_->vm(), GmemSlot(kSlot, kGpa, kSize, view_.data(), gmem_.get())), 0);
+  }
+
+  long Convert(uint64_t off, bool to_private) {
+    return SetAttributes2(gmem_.get(), off, kPage, to_private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0);
+  }
+  uint32_t* HostPage(uint64_t off) { return reinterpret_cast<uint32_t*>(view_.data() + off); }
+  // The host fills the shared page at |off| with |value| and returns its
+  // pfn (0 with a test failure if pagemap does not show it).
+  uint64_t HostFill(uint64_t off, uint32_t value) {
+    std::fill(HostPage(off), HostPage(off) + kPage / 4, value);
+    uint64_t pfn = PfnOf(HostPage(off));
+    EXPECT_TRUE(PfnOk(pfn)) << "pagemap: " << static_cast<int64_t>(pfn);
+    return PfnOk(pfn) ? pfn : 0;
+  }
+  ::testing::AssertionResult GuestReads(uint64_t off, uint32_t want) {
+    auto res = vm_->Command(kOpRead, {static_cast<uint32_t>(kGpa + off)});
+    if (!res.ok) return ::testing::AssertionFailure() << "guest read at " << off << ": " << res.what;
+    if (res.value != want)
+      return ::testing::AssertionFailure()
+             << "guest read " << std::hex << res.value << " at " << off << ", want " << want;
+    return ::testing::AssertionSuccess();
+  }
+  ::testing::AssertionResult GuestFills(uint64_t off, uint32_t value) {
+    auto res = vm_->Command(kOpFill, {static_cast<uint32_t>(kGpa + off), kPage / 4, value, 1});
+    if (!res.ok) return ::testing::AssertionFailure() << "guest fill at " << off << ": " << res.what;
+    return ::testing::AssertionSuccess();
+  }
+  // Reading page |pfn| through the direct map: 0 with |value| everywhere,
+  // or the error.
+  static ::testing::AssertionResult Readable(uint64_t pfn, uint32_t value) {
+    static uint32_t buf[kPage / 4];
+    int r = ReadPhysPage(pfn, buf);
+    if (r) return ::testing::AssertionFailure() << "reading pfn " << std::hex << pfn << ": "
+                                                << strerror(-r);
+    if (!FilledWith(buf, value))
+      return ::testing::AssertionFailure() << "pfn " << std::hex << pfn << " holds " << buf[0]
+                                           << ", want " << value;
+    return ::testing::AssertionSuccess();
+  }
+  // Reading page |pfn| through the direct map fails with EFAULT, and the
+  // buffer receives none of |value|.
+  static ::testing::AssertionResult Unreadable(uint64_t pfn, uint32_t value) {
+    static uint32_t buf[kPage / 4];
+    std::memset(buf, 0, sizeof(buf));
+    int r = ReadPhysPage(pfn, buf);
+    if (r != -EFAULT)
+      return ::testing::AssertionFailure() << "reading pfn " << std::hex << pfn << " gave "
+                                           << (r ? strerror(-r) : "its contents")
+                                           << ", want EFAULT";
+    if (std::find(buf, buf + kPage / 4, value) != buf + kPage / 4)
+      return ::testing::AssertionFailure() << "guest data leaked into the read buffer";
+    return ::testing::AssertionSuccess();
+  }
+
+  std::unique_ptr<SwOwnershipScope> ownership_;
+  std::unique_ptr<TestVm> vm_;
+  UniqueFd gmem_;
+  Mapping view_;
+};
+
+// In-place conversion hands a page in use, contents and all, to the guest
+// and back: out of the direct map while private, in it while shared, and
+// the same physical page throughout.
+TEST_F(Ownership, ConversionTakesAndGivesBackAPageInUse) {
+  constexpr uint32_t kHost = 0x0a5e0001, kGuest = 0x0a5e0002;
+  const uint64_t pfn = HostFill(0, kHost);
+  ASSERT_NE(pfn, 0u);
+  ASSERT_TRUE(Readable(pfn, kHost)) << "a shared page is the host's";
+
+  ASSERT_EQ(Convert(0, true), 0);
+  EXPECT_TRUE(Unreadable(pfn, kHost)) << "a private page in use is the guest's";
+  EXPECT_TRUE(GuestReads(0, kHost)) << "contents kept, and the guest still reaches them";
+  ASSERT_TRUE(GuestFills(0, kGuest));
+  EXPECT_TRUE(Unreadable(pfn, kGuest));
+
+  ASSERT_EQ(Convert(0, false), 0);
+  EXPECT_TRUE(Readable(pfn, kGuest)) << "given back when made shared";
+  EXPECT_EQ(HostPage(0)[0], kGuest);
+  EXPECT_EQ(PfnOf(HostPage(0)), pfn) << "one copy of the page";
+}
+
+// A page that first comes into use as private (the guest's fault prepares
+// it) is taken too: a scan of every page of guest_memfd through the direct
+// map cannot find what the guest wrote, but visits the page.
+TEST_F(Ownership, PagePreparedForTheGuestIsUnreadable) {
+  if (access("/proc/kpageflags", R_OK) != 0)
+    GTEST_SKIP() << "/proc/kpageflags: " << strerror(errno);
+  constexpr uint64_t kOff = 4 * kPage;
+  const uint32_t tag = 0x0a5e0000u | (static_cast<uint32_t>(getpid()) & 0xfff0u) | 3;
+  ASSERT_EQ(Convert(kOff, true), 0) << "private before it is allocated";
+  ASSERT_TRUE(GuestFills(kOff, tag));
+  std::vector<uint64_t> candidates;
+  std::vector<uint64_t> found = FindPagesFilledWithIn(tag, 0, ~0ULL, nullptr, &candidates);
+  EXPECT_TRUE(found.empty()) << found.size() << " page(s) with the guest's private data readable";
+
+  // Back to shared, the page shows where it was, and what it holds.
+  ASSERT_EQ(Convert(kOff, false), 0);
+  EXPECT_EQ(HostPage(kOff)[0], tag);
+  const uint64_t pfn = PfnOf(HostPage(kOff));
+  ASSERT_TRUE(PfnOk(pfn));
+  EXPECT_NE(std::find(candidates.begin(), candidates.end(), pfn), candidates.end())
+      << "the scan passed the page by (pfn " << std::hex << pfn << ")";
+  EXPECT_TRUE(Readable(pfn, tag));
+}
+
+// The control: with ownership off, the same scan finds the guest's data,
+// so the case above can fail.  Ownership can change at run time.
+TEST_F(Ownership, WithoutOwnershipTheHostReadsPrivateData) {
+  if (access("/proc/kpageflags", R_OK) != 0)
+    GTEST_SKIP() << "/proc/kpageflags: " << strerror(errno);
+  SwOwnershipScope off(false);
+  constexpr uint64_t kOff = 5 * kPage;
+  const uint32_t tag = 0x0a5e0000u | (static_cast<uint32_t>(getpid()) & 0xfff0u) | 5;
+  ASSERT_EQ(Convert(kOff, true), 0);
+  ASSERT_TRUE(GuestFills(kOff, tag));
+  EXPECT_EQ(FindPagesFilledWith(tag).size(), 1u) << "a private page left in the direct map";
+}
+
+// Punching a hole frees the page: it is back in the direct map before the
+// page allocator can hand it to anyone.
+TEST_F(Ownership, PunchGivesThePageBack) {
+  constexpr uint32_t kHost = 0x0a5e0006;
+  const uint64_t pfn = HostFill(6 * kPage, kHost);
+  ASSERT_NE(pfn, 0u);
+  ASSERT_EQ(Convert(6 * kPage, true), 0);
+  ASSERT_TRUE(Unreadable(pfn, kHost));
+  ASSERT_EQ(fallocate(gmem_.get(), FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 6 * kPage, kPage),
+            0);
+  static uint32_t buf[kPage / 4];
+  EXPECT_EQ(ReadPhysPage(pfn, buf), 0) << "the freed page is out of the direct map";
+}
+
+// So does releasing the last reference to the file, with the VM gone.
+TEST_F(Ownership, ReleaseGivesThePagesBack) {
+  constexpr uint32_t kHost = 0x0a5e0007;
+  std::vector<uint64_t> pfns;
+  for (uint64_t off = 0; off < 8 * kPage; off += kPage) {
+    pfns.push_back(HostFill(off, kHost));
+    ASSERT_NE(pfns.back(), 0u);
+  }
+  ASSERT_EQ(SetAttributes2(gmem_.get(), 0, 8 * kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+  for (uint64_t pfn : pfns) ASSERT_TRUE(Unreadable(pfn, kHost));
+  view_ = Mapping();
+  gmem_.reset();
+  vm_.reset();
+  static uint32_t buf[kPage / 4];
+  for (uint64_t pfn : pfns)
+    EXPECT_EQ(ReadPhysPage(pfn, buf), 0) << "pfn " << std::hex << pfn << " out of the direct map";
+}
+
+}  // namespace
+}  // namespace gmt
