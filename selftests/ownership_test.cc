@@ -176,6 +176,27 @@ TEST_F(Ownership, WithoutOwnershipTheHostReadsPrivateData) {
   EXPECT_EQ(FindPagesFilledWith(tag).size(), 1u) << "a private page left in the direct map";
 }
 
+// Dropping the page cache must not drop guest memory: guest_memfd's pages
+// are on no LRU and their inodes on no superblock list, so nothing is
+// freed behind the guest's back (which would hand a page the guest still
+// maps to the page allocator).
+TEST_F(Ownership, DropCachesLeavesGuestMemoryAlone) {
+  constexpr uint32_t kHost = 0x0a5e0008, kGuest = 0x0a5e0009;
+  const uint64_t pfn = HostFill(7 * kPage, kHost);
+  ASSERT_NE(pfn, 0u);
+  ASSERT_EQ(Convert(7 * kPage, true), 0);
+  ASSERT_TRUE(GuestFills(7 * kPage, kGuest));
+  int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) GTEST_SKIP() << "/proc/sys/vm/drop_caches: " << strerror(errno);
+  EXPECT_EQ(write(fd, "3", 1), 1) << strerror(errno);
+  close(fd);
+  EXPECT_TRUE(Unreadable(pfn, kGuest)) << "still the guest's";
+  EXPECT_TRUE(GuestReads(7 * kPage + kPage - 4, kGuest));
+  ASSERT_EQ(Convert(7 * kPage, false), 0);
+  EXPECT_EQ(HostPage(7 * kPage)[0], kGuest);
+  EXPECT_EQ(PfnOf(HostPage(7 * kPage)), pfn) << "the same page, never freed";
+}
+
 // Punching a hole frees the page: it is back in the direct map before the
 // page allocator can hand it to anyone.
 TEST_F(Ownership, PunchGivesThePageBack) {
