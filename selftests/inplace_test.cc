@@ -25,6 +25,7 @@
 #include "selftests/lib/private_vm.h"
 #include "selftests/lib/signals.h"
 #include "selftests/lib/skip.h"
+#include "selftests/lib/stats.h"
 
 namespace gmt {
 namespace {
@@ -277,6 +278,27 @@ TEST_F(InPlace, ReferencedPageFailsWithItsOffsetAndChangesNothing) {
   EXPECT_EQ(AccessSignal(view_.data() + kPinned, false), SIGBUS);
   close(p[0]);
   close(p[1]);
+}
+
+// A SW-protected VM keeps its guest mappings across in-place conversion:
+// after converting pages the guest uses to private and back, the guest
+// touches them again without a single page fault.
+TEST_F(InPlace, ConversionsKeepTheGuestsMappings) {
+  constexpr uint32_t kPages = 64;
+  auto touch = [&](uint32_t v) {
+    auto res = vm_->Command(kOpTouch, {static_cast<uint32_t>(kGpa), kPages, v});
+    return res.ok && res.value == kPages;
+  };
+  ASSERT_TRUE(touch(1));
+  auto before = ReadStat(vm_->vcpu(), "pf_taken");
+  if (!before) GTEST_SKIP() << "no pf_taken vCPU statistic";
+  ASSERT_EQ(ToPrivate(0, kPages * kPage), 0);
+  ASSERT_TRUE(touch(2));
+  ASSERT_EQ(ToShared(0, kPages * kPage), 0);
+  ASSERT_TRUE(touch(3));
+  EXPECT_EQ(*ReadStat(vm_->vcpu(), "pf_taken") - *before, 0u)
+      << "guest page faults after conversions of mapped pages";
+  EXPECT_EQ(HostWord(0), 3u);
 }
 
 // Memory failure keeps a reference to a poisoned page, which stays in the
