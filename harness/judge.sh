@@ -39,6 +39,10 @@ detail() { # detail TEXT: diagnostic lines under the last result
 	[ -n "$1" ] || return 0
 	while IFS= read -r l; do ktap_diag "      | $l"; done <<<"$1"
 }
+expected() { # expected NAME: the REGEX of the report NAME must cause, if any
+	[ -n "${HARNESS_EXPECTS:-}" ] && [ -r "$HARNESS_EXPECTS" ] || return 0
+	awk -F'\t' -v n="$1" '$1 == n { print $2; exit }' "$HARNESS_EXPECTS"
+}
 for name in "$@"; do
 	end=$(grep -m1 "^@@TEST-END $name rc=" "$console")
 	if [ -z "$end" ]; then
@@ -53,7 +57,18 @@ for name in "$@"; do
 	t0=$(sed -n 's/.* start=\([0-9.]*\).*/\1/p' <<<"$end")
 	t1=$(sed -n 's/.* end=\([0-9.]*\).*/\1/p' <<<"$end")
 	took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1fs", b-a}')
-	splats=$(section "$name" | grep -E "$splat")
+	want=$(expected "$name")
+	if [ -n "$want" ]; then
+		# Reports the test provokes on purpose are its result; any
+		# other report still fails it.
+		splats=$(section "$name" | grep -E "$splat" | grep -vE "$want")
+		if [ -z "$splats" ] && ! section "$name" | grep -qE "$want"; then
+			report not-ok "$name" "rc=$rc, $took, the expected kernel report never came"
+			continue
+		fi
+	else
+		splats=$(section "$name" | grep -E "$splat")
+	fi
 	if [ -n "$splats" ]; then
 		report not-ok "$name" "rc=$rc, $took, kernel report during the test"
 		detail "$(section "$name" | grep -E -A12 "$splat" | head -40)"

@@ -18,6 +18,11 @@
 #                        pays for the host's first touch of its memory
 #   --append ARGS        add ARGS to the kernel command line (e.g. a module
 #                        parameter such as kvm.gmem_in_place_conversion=1)
+#   --expect-report 'NAME=REGEX'
+#                        test NAME must cause a kernel report (e.g. the WARN
+#                        of a debug check it provokes on purpose) matching
+#                        REGEX: such reports do not fail it, their absence
+#                        does, and any other report still fails it
 #   --strict-skip        count a skipped test as failed
 #   --log FILE           keep the full console log (default: a temp file)
 #   --show-output        print every test's output, not only failing ones
@@ -35,7 +40,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../scripts/lib.sh
 . "$here/../scripts/lib.sh"
 
-kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 prealloc_args=() log='' verbose=0 append=''
+expects=() kernel='' test_timeout=300 timeout=1500 mem=2G smp=2 numa=1 strict_skip=0 prealloc_args=() log='' verbose=0 append=''
 bins=() files=() tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -49,12 +54,13 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--numa) numa=$2; shift ;;
 	--append) append+=" $2"; shift ;;
+	--expect-report) expects+=("$2"); shift ;;
 	--strict-skip) strict_skip=1 ;;
 	--prealloc) prealloc_args=(-mem-prealloc) ;;
 	--log) log=$2; shift ;;
 	-v) verbose=1 ;;
 	--show-output) export HARNESS_SHOW_OUTPUT=1 ;;
-	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	-*) echo "harness: unknown option $1" >&2; exit 2 ;;
 	*) bins+=("$1"); tests+=("$(basename "$1"): /bin/$(basename "$1")") ;;
 	esac
@@ -139,6 +145,10 @@ set -e
 tr -d '\r' <"$log" >"$work/console"
 secs=$(($(date +%s) - start))
 
+: >"$work/expects"
+for e in "${expects[@]}"; do
+	printf '%s\t%s\n' "${e%%=*}" "${e#*=}" >>"$work/expects"
+done
 set +e
-"$here/judge.sh" "$work/console" "$qrc" "$secs" "$strict_skip" "${names[@]}"
+HARNESS_EXPECTS=$work/expects "$here/judge.sh" "$work/console" "$qrc" "$secs" "$strict_skip" "${names[@]}"
 exit $?

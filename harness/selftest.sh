@@ -33,7 +33,12 @@ show() { # show OUTPUT: the harness's own output, as diagnostics
 out=$("$here/run.sh" --kernel "$kernel" --timeout 300 --test-timeout 5 "$smoke" \
 	--test 'fails: false' --test 'skips: exit 4' \
 	--test 'warns: echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' \
-	--test 'sleeps: sleep 60' --test 'passes: true' 2>&1)
+	--test 'sleeps: sleep 60' --test 'passes: true' \
+	--test 'provokes: echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' \
+	--expect-report 'provokes=WARNING: CPU: .* lkdtm' \
+	--test 'provokes-nothing: true' --expect-report 'provokes-nothing=WARNING: CPU: .* lkdtm' \
+	--test 'provokes-other: echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' \
+	--expect-report 'provokes-other=WARNING: CPU: .* gmem_' 2>&1)
 rc=$?
 show "$out"
 expect "$out" '^ok [0-9]+ kvm_smoke( |$)' "KVM runs guest code in the guest"
@@ -43,8 +48,11 @@ expect "$out" '^not ok [0-9]+ warns # .*kernel report' "a kernel WARN fails the 
 expect "$out" 'WARNING: CPU: .* lkdtm' "the WARN is shown"
 expect "$out" '^not ok [0-9]+ sleeps # killed after the per-test timeout' "a stuck test is killed"
 expect "$out" '^ok [0-9]+ passes( |$)' "a later test still runs"
-expect "$out" '^2 passed, 3 failed, 1 skipped$' "the summary line counts them"
-expect_counts "$out" "2 3 1" "a TAP consumer counts them alike (a skip is no pass)"
+expect "$out" '^ok [0-9]+ provokes( |$)' "an expected kernel report passes the test that provoked it"
+expect "$out" '^not ok [0-9]+ provokes-nothing # .*expected kernel report never came' "an expected report that never came fails the test"
+expect "$out" '^not ok [0-9]+ provokes-other # .*kernel report' "a report other than the expected one still fails the test"
+expect "$out" '^3 passed, 5 failed, 1 skipped$' "the summary line counts them"
+expect_counts "$out" "3 5 1" "a TAP consumer counts them alike (a skip is no pass)"
 expect_rc $rc "a failure gives a non-zero exit code"
 
 out=$("$here/run.sh" --kernel "$kernel" --timeout 8 --test 'hangs: sleep 600' 2>&1)

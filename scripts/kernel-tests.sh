@@ -32,6 +32,9 @@ esac
 kernel=${1:?usage: scripts/kernel-tests.sh [--memory|--faults|--modules] BZIMAGE}
 
 bazel build -c opt --noshow_progress --ui_event_filters=-info,-progress //harness:kvm_smoke //selftests:abi_tests //vmm:gmem-vmm-static >&2 || die "bazel build failed"
+# reclaim_check_test makes guest_memfd forget reclaims on purpose: the
+# debug check's WARN is its result (any other kernel report still fails it).
+reclaim_expect=(--expect-report 'reclaim_check_test=WARNING: CPU: [0-9]+ PID: [0-9]+ at [^ ]+ gmem_report_owned_page\+')
 # Two NUMA nodes, so that guest_memfd's NUMA policy is tested for real.
 args=(--kernel "$kernel" --numa 2 --test-timeout 300 --timeout 2400 "${in_place[@]}" bazel-bin/harness/kvm_smoke)
 for t in memslot2_test guest_memfd_test shared_gmem_test attributes_test private_mem_test \
@@ -41,6 +44,7 @@ done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
 if [ ${#in_place[@]} -gt 0 ]; then
 	args+=(bazel-bin/selftests/inplace_test bazel-bin/selftests/ownership_test)
+	args+=(bazel-bin/selftests/reclaim_check_test "${reclaim_expect[@]}")
 	args+=(--test 'vmm-sw-protected-attributes: /bin/gmem-vmm-static --mode sw-protected --conversion attributes')
 	args+=(--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place')
 fi
@@ -77,6 +81,7 @@ if [ $mode = memory ]; then
 		# With in-place conversion: its own tests and the VMM using it.
 		exec harness/run.sh "${args[@]}" "${in_place[@]}" \
 			bazel-bin/selftests/inplace_test bazel-bin/selftests/ownership_test \
+			bazel-bin/selftests/reclaim_check_test "${reclaim_expect[@]}" \
 			bazel-bin/selftests/shared_gmem_test \
 			--bin bazel-bin/vmm/gmem-vmm-static \
 			--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place'
