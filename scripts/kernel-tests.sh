@@ -38,7 +38,7 @@ reclaim_expect=(--expect-report 'reclaim_check_test=WARNING: CPU: [0-9]+ PID: [0
 # Two NUMA nodes, so that guest_memfd's NUMA policy is tested for real.
 args=(--kernel "$kernel" --numa 2 --test-timeout 300 --timeout 2400 "${in_place[@]}" bazel-bin/harness/kvm_smoke)
 for t in memslot2_test guest_memfd_test shared_gmem_test attributes_test private_mem_test \
-	populate_test race_test soundness_test hwpoison_test; do
+	populate_test race_test soundness_test hwpoison_test no_direct_map_test; do
 	args+=("bazel-bin/selftests/$t")
 done
 args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')
@@ -82,12 +82,13 @@ if [ $mode = memory ]; then
 		exec harness/run.sh "${args[@]}" "${in_place[@]}" \
 			bazel-bin/selftests/inplace_test bazel-bin/selftests/ownership_test \
 			bazel-bin/selftests/reclaim_check_test "${reclaim_expect[@]}" \
+			bazel-bin/selftests/no_direct_map_test \
 			bazel-bin/selftests/shared_gmem_test \
 			--bin bazel-bin/vmm/gmem-vmm-static \
 			--test 'vmm-sw-protected-in-place: /bin/gmem-vmm-static --mode sw-protected --conversion in-place'
 	fi
 	for t in guest_memfd_test shared_gmem_test attributes_test private_mem_test populate_test \
-		race_test soundness_test hwpoison_test; do
+		race_test soundness_test hwpoison_test no_direct_map_test; do
 		args+=("bazel-bin/selftests/$t")
 	done
 	args+=(--bin bazel-bin/vmm/gmem-vmm-static --test 'vmm-sw-protected: /bin/gmem-vmm-static --mode sw-protected')

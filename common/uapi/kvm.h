@@ -106,6 +106,9 @@ struct kvm_create_guest_memfd {
 #ifndef GUEST_MEMFD_FLAG_INIT_SHARED
 #define GUEST_MEMFD_FLAG_INIT_SHARED (1ULL << 1)  // 6.18
 #endif
+#ifndef GUEST_MEMFD_FLAG_NO_DIRECT_MAP
+#define GUEST_MEMFD_FLAG_NO_DIRECT_MAP (1ULL << 2)  // posted (direct map removal v11/v12)
+#endif
 
 // ---- KVM_SET_MEMORY_ATTRIBUTES2 (a guest_memfd ioctl; in-place conversion
 // posting, numbers as queued in the KVM x86 tree) -----------------------------
@@ -189,6 +192,12 @@ struct gmem_cpuid2_header {
 };
 #define GMEM_GET_SUPPORTED_CPUID _IOWR(KVMIO, 0x05, struct gmem_cpuid2_header)
 #define GMEM_SET_CPUID2 _IOW(KVMIO, 0x90, struct gmem_cpuid2_header)
+// kvm_msrs has the same flexible array, and the same problem.
+struct gmem_msrs_header {
+  __u32 nmsrs;
+  __u32 pad;
+};
+#define GMEM_SET_MSRS _IOW(KVMIO, 0x89, struct gmem_msrs_header)
 
 // ---- confidential VM types and their launch commands ---------------------
 // KVM_MEMORY_ENCRYPT_OP (ioctl 0xba, in 6.1 already) carries them.

@@ -67,7 +67,8 @@
   X(GUEST_MEMFD_FLAG_INIT_SHARED)
 #define GMEM_UAPI_NUMBERS_POSTED(X)          \
   X(KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES)   \
-  X(KVM_SET_MEMORY_ATTRIBUTES2)
+  X(KVM_SET_MEMORY_ATTRIBUTES2)              \
+  X(GUEST_MEMFD_FLAG_NO_DIRECT_MAP)
 
 #define GMEM_UAPI_NUMBERS_SNP(X)          \
   X(KVM_X86_SNP_VM)                       \
@@ -98,6 +99,7 @@ GMEM_UAPI_NUMBERS_SNP(GMEM_SNAPSHOT)
 // reference's numbers are wrong in C++ (see there), so compare the parts.
 constexpr unsigned long long kGetSupportedCpuid = KVM_GET_SUPPORTED_CPUID;
 constexpr unsigned long long kSetCpuid2 = KVM_SET_CPUID2;
+constexpr unsigned long long kSetMsrs = KVM_SET_MSRS;
 using memory_fault = decltype(::kvm_run::memory_fault);
 }  // namespace ref
 
@@ -122,6 +124,7 @@ using memory_fault = decltype(::kvm_run::memory_fault);
 #undef KVM_CREATE_GUEST_MEMFD
 #undef GUEST_MEMFD_FLAG_MMAP
 #undef GUEST_MEMFD_FLAG_INIT_SHARED
+#undef GUEST_MEMFD_FLAG_NO_DIRECT_MAP
 #undef KVM_PRE_FAULT_MEMORY
 #undef KVM_EXIT_MEMORY_FAULT
 #undef KVM_MEMORY_EXIT_FLAG_PRIVATE
@@ -149,6 +152,7 @@ GMEM_UAPI_NUMBERS_POSTED(GMEM_SNAPSHOT)
 GMEM_UAPI_NUMBERS_SNP(GMEM_SNAPSHOT)
 constexpr unsigned long long kGetSupportedCpuid = GMEM_GET_SUPPORTED_CPUID;
 constexpr unsigned long long kSetCpuid2 = GMEM_SET_CPUID2;
+constexpr unsigned long long kSetMsrs = GMEM_SET_MSRS;
 }  // namespace ours
 
 #define GMEM_SAME_NUMBER(name) \
@@ -232,6 +236,10 @@ static_assert((ref::kGetSupportedCpuid & ~kIocSizeBits) == (ours::kGetSupportedC
               "KVM_GET_SUPPORTED_CPUID differs");
 static_assert((ref::kSetCpuid2 & ~kIocSizeBits) == (ours::kSetCpuid2 & ~kIocSizeBits),
               "KVM_SET_CPUID2 differs");
+// KVM_SET_MSRS likewise: kvm_msrs's header is 8 bytes in C.
+static_assert(_IOC_SIZE(ours::kSetMsrs) == 8, "gmem_msrs_header is not kvm_msrs's C header");
+static_assert((ref::kSetMsrs & ~kIocSizeBits) == (ours::kSetMsrs & ~kIocSizeBits),
+              "KVM_SET_MSRS differs");
 
 #if GMEM_UAPI_CHECK_SNP
 GMEM_SAME_SIZE(::kvm_sev_init, ours::kvm_sev_init)

@@ -308,11 +308,14 @@ std::string CheckAttributes2(const Attr2Call& c, int err, uint64_t error_offset)
   return "";
 }
 
-Expect ExpectHostAccess(const Env& env, uint64_t gmem_flags, bool proc_mem) {
+Expect ExpectHostAccess(const Env& env, uint64_t gmem_flags, bool proc_mem, bool gup) {
   Expect e;
   // How the call reports a page it cannot reach.
   const int refused = proc_mem ? EIO : EFAULT;
-  if (env.gmem_attributes) {
+  if ((gup || proc_mem) && (gmem_flags & GUEST_MEMFD_FLAG_NO_DIRECT_MAP)) {
+    // The kernel would reach a pinned page through its direct map.
+    e.Add(refused, "NO_DIRECT_MAP: get_user_pages() refuses the file's pages");
+  } else if (env.gmem_attributes) {
     // LENIENT: other threads convert the file's pages at any moment.
     e.Add(ErrSet{0, refused}, "shared or private, as the file holds the page now");
   } else if (gmem_flags & GUEST_MEMFD_FLAG_INIT_SHARED) {

@@ -143,7 +143,8 @@ std::string CheckAttributes2(const Attr2Call& c, int err, uint64_t error_offset)
 // vmsplice(), or, |proc_mem|, pread() of /proc/self/mem there): a page that
 // the file holds as private faults with SIGBUS, which a system call reports
 // as EFAULT (/proc/self/mem, whose get_user_pages() fails: EIO).
-Expect ExpectHostAccess(const Env& env, uint64_t gmem_flags, bool proc_mem = false);
+Expect ExpectHostAccess(const Env& env, uint64_t gmem_flags, bool proc_mem = false,
+                        bool gup = false);
 // Whether such an access within one page may copy part of what it was
 // asked for (a short count) instead of all or nothing.
 bool HostAccessMayBeShort(const Env& env);

@@ -350,6 +350,14 @@ TEST(Model, HostAccessToGuestMemfdMemory) {
   EXPECT_EQ(ExpectHostAccess(Env{}, GUEST_MEMFD_FLAG_MMAP, true).ok.ToString(), "{EIO,ENOMEM}");
   EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), GUEST_MEMFD_FLAG_MMAP, true).ok.ToString(),
             "{0,EIO,ENOMEM}");
+  // Out of the direct map, pinning fails whatever the page's side; plain
+  // copies through the mapping work as before.
+  constexpr uint64_t kNoDirectMap =
+      GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED | GUEST_MEMFD_FLAG_NO_DIRECT_MAP;
+  EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), kNoDirectMap, true).ok.ToString(), "{EIO,ENOMEM}");
+  EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), kNoDirectMap, false, true).ok.ToString(),
+            "{ENOMEM,EFAULT}");
+  EXPECT_EQ(ExpectHostAccess(InPlaceEnv(), kNoDirectMap).ok.ToString(), "{0,ENOMEM,EFAULT}");
 }
 
 TEST(Model, InjectionOnAGuestMemfdPage) {

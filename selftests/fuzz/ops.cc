@@ -748,7 +748,10 @@ void GmemHostOp(ThreadCtx& ctx, const Op& op) {
   const uint64_t off = op.offset % g->map.size();
   uint8_t* const p = g->map.data() + off;
   ctx.Trace("g#" + std::to_string(g->id) + " flags " + Hex(g->flags) + " page " + Hex(off));
-  const Expect e = ExpectHostAccess(ctx.env(), g->flags, op.variant == kHostGup);
+  // All but the plain copies pin the page with get_user_pages().
+  const unsigned how = op.variant % kNumHostAccess;
+  const Expect e = ExpectHostAccess(ctx.env(), g->flags, how == kHostGup,
+                                    how != kHostRead && how != kHostWrite);
   const char* const name = kHostAccessNames[op.variant % kNumHostAccess];
   // Whole-or-nothing: the accesses stay within one page.
   auto result = [](ssize_t n, size_t want) {
@@ -1029,9 +1032,11 @@ Op DrawOp(Rng& r, unsigned nvms) {
         case 5:
         case 6:
           // Mappable: private, or shared from the start (which VMs with
-          // private memory accept only with in-place conversion).
+          // private memory accept only with in-place conversion), and
+          // sometimes out of the direct map.
           op.flags = static_cast<uint32_t>(GUEST_MEMFD_FLAG_MMAP |
-                                           (r.OneIn(2) ? GUEST_MEMFD_FLAG_INIT_SHARED : 0));
+                                           (r.OneIn(2) ? GUEST_MEMFD_FLAG_INIT_SHARED : 0) |
+                                           (r.OneIn(3) ? GUEST_MEMFD_FLAG_NO_DIRECT_MAP : 0));
           break;
         default:
           // The tables' mappable files stay mappable (World::Populate()).
