@@ -74,6 +74,9 @@
 //   ownership_first_touch_{on,off} MiB/s   first_touch_private with kvm.sw_protected_unmap_private
 //                                          on and off, alternating in one run (medians of 3)
 //   ownership_first_touch_cost     x       time with ownership over time without
+//   ownership_first_touch_unbatched MiB/s  the same with ownership on but one TLB flush per
+//                                          page (kvm.sw_protected_prepare_ahead=0)
+//   ownership_first_touch_unbatched_cost x that time over time without ownership
 //   ownership_convert_{on,off}     ms      an in-place private -> shared -> private conversion
 //                                          of S whose every page is in use, on and off
 //   ownership_convert_cost         x       time on over time off
@@ -725,8 +728,13 @@ void InPlaceCycle(const Options& o, Values& v, bool touch) {
 constexpr int kOwnershipPairs = 3;
 
 void Ownership(const Options& o, Values& v) {
-  std::vector<double> touch[2], convert[2];
+  std::vector<double> touch[2], convert[2], unbatched;
   for (int i = 0; i < kOwnershipPairs; i++) {
+    {
+      gmt::SwOwnershipScope scope(true);
+      gmt::PrepareAheadScope ahead(0);
+      if (ahead.ok()) unbatched.push_back(FirstTouch(o, Touch::kPrivate));
+    }
     for (bool on : {true, false}) {
       gmt::SwOwnershipScope scope(on);
       if (gmt::SwOwnership() != static_cast<int>(on))
@@ -748,6 +756,13 @@ void Ownership(const Options& o, Values& v) {
   v.value["ownership_first_touch_on"] = median(touch[1]);
   v.value["ownership_first_touch_off"] = median(touch[0]);
   v.value["ownership_first_touch_cost"] = median(touch[0]) / median(touch[1]);
+  if (!unbatched.empty()) {
+    v.value["ownership_first_touch_unbatched"] = median(unbatched);
+    v.value["ownership_first_touch_unbatched_cost"] = median(touch[0]) / median(unbatched);
+  } else {
+    for (const char* m : {"ownership_first_touch_unbatched", "ownership_first_touch_unbatched_cost"})
+      v.na[m] = "no kvm.sw_protected_prepare_ahead (ownership flushes per page)";
+  }
   v.value["ownership_convert_on"] = median(convert[1]);
   v.value["ownership_convert_off"] = median(convert[0]);
   v.value["ownership_convert_cost"] = median(convert[1]) / median(convert[0]);
@@ -953,6 +968,8 @@ std::vector<Bench> Benches(const Options& o, const Caps& c) {
   b.push_back({{{"ownership_first_touch_on", "MiB/s"},
                 {"ownership_first_touch_off", "MiB/s"},
                 {"ownership_first_touch_cost", "x"},
+                {"ownership_first_touch_unbatched", "MiB/s"},
+                {"ownership_first_touch_unbatched_cost", "x"},
                 {"ownership_convert_on", "ms"},
                 {"ownership_convert_off", "ms"},
                 {"ownership_convert_cost", "x"}},

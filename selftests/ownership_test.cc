@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "selftests/lib/hwpoison.h"
@@ -139,6 +140,56 @@ TEST_F(Ownership, ReleaseGivesThePagesBack) {
   static uint32_t buf[kPage / 4];
   for (uint64_t pfn : pfns)
     EXPECT_EQ(ReadPhysPage(pfn, buf), 0) << "pfn " << std::hex << pfn << " out of the direct map";
+}
+
+// The number of the |n| pages of the file from |off| that it holds
+// (mincore() on the mapping reports the file's pages, mapped or not).
+int ResidentPages(const Mapping& view, uint64_t off, int n) {
+  std::vector<unsigned char> vec(n);
+  if (mincore(view.data() + off, n * kPage, vec.data()) != 0) return -errno;
+  return static_cast<int>(std::count_if(vec.begin(), vec.end(), [](unsigned char c) { return c & 1; }));
+}
+
+// The guest's first use of a private page prepares (allocates, zeroes and
+// takes) the private pages after it in its aligned block of
+// kvm.sw_protected_prepare_ahead pages, with one TLB flush for all; the
+// guest finds them zeroed, and a block boundary, or a shared page, stops
+// it.  With the parameter at 0, only the page used is prepared.
+TEST_F(Ownership, FirstUsePreparesTheRestOfItsBlock) {
+  constexpr uint64_t kBlock = 32 * kPage;  // 16-page aligned
+  PrepareAheadScope ahead(16);
+  if (!ahead.ok()) GTEST_SKIP() << "no kvm.sw_protected_prepare_ahead";
+  ASSERT_EQ(SetAttributes2(gmem_.get(), kBlock, 32 * kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+  ASSERT_EQ(SetAttributes2(gmem_.get(), kBlock + 20 * kPage, kPage, 0), 0) << "a shared hole";
+  ASSERT_EQ(ResidentPages(view_, kBlock, 32), 0) << "converted before allocation";
+
+  ASSERT_TRUE(GuestFills(kBlock + 2 * kPage, 0x0a5e0010));
+  EXPECT_EQ(ResidentPages(view_, kBlock, 2), 0) << "pages before the one used";
+  EXPECT_EQ(ResidentPages(view_, kBlock + 2 * kPage, 14), 14) << "the rest of the block";
+  EXPECT_EQ(ResidentPages(view_, kBlock + 16 * kPage, 16), 0) << "the next block";
+  EXPECT_TRUE(GuestReads(kBlock + 9 * kPage + 100, 0)) << "zeroed";
+
+  ASSERT_TRUE(GuestFills(kBlock + 16 * kPage, 0x0a5e0011));
+  EXPECT_EQ(ResidentPages(view_, kBlock + 16 * kPage, 4), 4);
+  EXPECT_EQ(ResidentPages(view_, kBlock + 20 * kPage, 12), 0) << "stops at the shared page";
+
+  // Back to shared: the pages prepared ahead come back zeroed, the used
+  // ones with the guest's data.
+  ASSERT_EQ(SetAttributes2(gmem_.get(), kBlock, 32 * kPage, 0), 0);
+  EXPECT_EQ(HostPage(kBlock + 2 * kPage)[0], 0x0a5e0010u);
+  EXPECT_EQ(HostPage(kBlock + 15 * kPage)[kPage / 4 - 1], 0u);
+  const uint64_t pfn = PfnOf(HostPage(kBlock + 15 * kPage));
+  ASSERT_TRUE(PfnOk(pfn));
+  EXPECT_TRUE(Readable(pfn, 0)) << "given back";
+}
+
+TEST_F(Ownership, WithoutPrepareAheadOnlyThePageUsedIsPrepared) {
+  constexpr uint64_t kBlock = 64 * kPage;
+  PrepareAheadScope ahead(0);
+  if (!ahead.ok()) GTEST_SKIP() << "no kvm.sw_protected_prepare_ahead";
+  ASSERT_EQ(SetAttributes2(gmem_.get(), kBlock, 16 * kPage, KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+  ASSERT_TRUE(GuestFills(kBlock, 0x0a5e0012));
+  EXPECT_EQ(ResidentPages(view_, kBlock, 16), 1);
 }
 
 }  // namespace

@@ -59,4 +59,24 @@ int ReadPhysPage(uint64_t pfn, void* buf) {
   return n == 4096 ? 0 : -EIO;
 }
 
+namespace {
+constexpr char kPrepareAhead[] = "/sys/module/kvm/parameters/sw_protected_prepare_ahead";
+}  // namespace
+
+PrepareAheadScope::PrepareAheadScope(unsigned pages) {
+  UniqueFd fd(open(kPrepareAhead, O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return;
+  char buf[16] = {};
+  if (read(fd.get(), buf, sizeof(buf) - 1) <= 0) return;
+  saved_ = buf;
+  std::string v = std::to_string(pages);
+  ok_ = pwrite(fd.get(), v.data(), v.size(), 0) == static_cast<ssize_t>(v.size());
+}
+
+PrepareAheadScope::~PrepareAheadScope() {
+  if (saved_.empty()) return;
+  UniqueFd fd(open(kPrepareAhead, O_WRONLY | O_CLOEXEC));
+  if (fd.valid() && write(fd.get(), saved_.data(), saved_.size()) < 0) return;
+}
+
 }  // namespace gmt

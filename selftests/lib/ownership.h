@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace gmt {
 
@@ -28,6 +29,22 @@ class SwOwnershipScope {
 
  private:
   int saved_;
+};
+
+// Sets kvm.sw_protected_prepare_ahead (how many private pages, in aligned
+// blocks, a guest's first use of one prepares together) for its lifetime,
+// then restores it; ok() is false on a kernel without the parameter.
+class PrepareAheadScope {
+ public:
+  explicit PrepareAheadScope(unsigned pages);
+  ~PrepareAheadScope();
+  PrepareAheadScope(const PrepareAheadScope&) = delete;
+  PrepareAheadScope& operator=(const PrepareAheadScope&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  std::string saved_;
+  bool ok_ = false;
 };
 
 // The pfn that backs |addr| in this process (/proc/self/pagemap, which
