@@ -206,8 +206,9 @@ TEST_P(NoDirectMap, KvmClockCannotUseIt) {
   EXPECT_EQ(Ioctl(vm_->vcpu(), GMEM_SET_MSRS, &msrs), 1);
 }
 
-// Freeing a page puts it back in the direct map, for its next user: a hole
-// punched over it, and the release of the whole file.
+// Freeing a page puts it back in the direct map, zeroed (for the flag),
+// for its next user: a hole punched over it, and the release of the whole
+// file.
 TEST_P(NoDirectMap, FreedPagesAreBackInTheDirectMap) {
   constexpr uint32_t kHost = 0x0d1e0004;
   std::vector<uint64_t> pfns;
@@ -220,6 +221,9 @@ TEST_P(NoDirectMap, FreedPagesAreBackInTheDirectMap) {
             0);
   std::vector<uint32_t> buf;
   EXPECT_EQ(ReadThroughDirectMap(pfns[0], &buf), 0) << "punched page out of the direct map";
+  if (hidden())
+    EXPECT_TRUE(std::find(buf.begin(), buf.end(), kHost) == buf.end())
+        << "the freed page still holds what the file held";
   view_ = Mapping();
   gmem_.reset();
   vm_.reset();
