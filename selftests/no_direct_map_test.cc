@@ -221,9 +221,10 @@ TEST_P(NoDirectMap, FreedPagesAreBackInTheDirectMap) {
             0);
   std::vector<uint32_t> buf;
   EXPECT_EQ(ReadThroughDirectMap(pfns[0], &buf), 0) << "punched page out of the direct map";
-  if (hidden())
+  if (hidden()) {
     EXPECT_TRUE(std::find(buf.begin(), buf.end(), kHost) == buf.end())
         << "the freed page still holds what the file held";
+  }
   view_ = Mapping();
   gmem_.reset();
   vm_.reset();
