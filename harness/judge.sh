@@ -31,6 +31,9 @@ report() { # report ok|not-ok|skip NAME NOTE: one result, then NAME's output if 
 	esac
 	[ -z "${HARNESS_SHOW_OUTPUT:-}" ] || detail "$(output "$2")"
 }
+span() { # span NAME: the console from NAME's start to the end of its messages
+	awk -v n="$1" '$0 == "@@TEST-START " n {on=1} on; $0 == "@@DMESG-END " n {on=0}' "$console"
+}
 output() { # output NAME: what test NAME printed
 	awk -v n="$1" '$0 == "@@TEST-START " n {on=1; next} /^@@TEST-END / {on=0} on' "$console"
 }
@@ -62,7 +65,8 @@ for name in "$@"; do
 		# Reports the test provokes on purpose are its result; any
 		# other report still fails it.
 		splats=$(section "$name" | grep -E "$splat" | grep -vE "$want")
-		if [ -z "$splats" ] && ! section "$name" | grep -qE "$want"; then
+		if [ -z "$splats" ] && ! section "$name" | grep -qE "$want" &&
+			! span "$name" | grep -qE "$want"; then
 			report not-ok "$name" "rc=$rc, $took, the expected kernel report never came"
 			continue
 		fi
