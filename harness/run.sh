@@ -21,8 +21,9 @@
 #   --expect-report 'NAME=REGEX'
 #                        test NAME must cause a kernel report (e.g. the WARN
 #                        of a debug check it provokes on purpose) matching
-#                        REGEX: such reports do not fail it, their absence
-#                        does, and any other report still fails it
+#                        REGEX: such reports do not fail it (the test checks
+#                        that they came; their absence from the capture is
+#                        noted), and any other report still fails it
 #   --strict-skip        count a skipped test as failed
 #   --log FILE           keep the full console log (default: a temp file)
 #   --show-output        print every test's output, not only failing ones
