@@ -61,7 +61,7 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift ;;
 	-v) verbose=1 ;;
 	--show-output) export HARNESS_SHOW_OUTPUT=1 ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
 	-*) echo "harness: unknown option $1" >&2; exit 2 ;;
 	*) bins+=("$1"); tests+=("$(basename "$1"): /bin/$(basename "$1")") ;;
 	esac
